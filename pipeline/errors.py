@@ -1,0 +1,34 @@
+"""The pipeline's error tree. Wrappers translate library exceptions into it at the boundary.
+
+    PipelineError
+    ├── TransientError     timeouts, connection errors, 429/5xx, SMTP 4xx before DATA: retried
+    ├── PermanentError     bad data, 4xx, blocked address, SMTP 5xx: not retried
+    │   └── AmbiguousSend  the SMTP server may have accepted the message: never retried, held
+    └── InputError         a file or argument given by a person is unusable (CLI exits non-zero)
+"""
+
+from __future__ import annotations
+
+
+class PipelineError(Exception):
+    """Base of every error the pipeline raises on purpose."""
+
+
+class TransientError(PipelineError):
+    """Something that may heal by itself: the stage is retried with jitter."""
+
+
+class PermanentError(PipelineError):
+    """Something retrying cannot fix: the job goes straight to the dead-letter queue."""
+
+
+class AmbiguousSend(PermanentError):
+    """An email may or may not have been accepted: never resent automatically, held for a person."""
+
+
+class BlockedAddress(PermanentError):
+    """A URL points at a scheme, host or address the pipeline refuses to contact."""
+
+
+class InputError(PipelineError):
+    """A file or argument given by a person cannot be used at all."""

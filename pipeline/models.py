@@ -1,0 +1,289 @@
+"""Typed data of the pipeline: the CSV row, the lead record, stage outputs and run records.
+
+Stage outputs are stored with `model_dump(mode="json")`; jobs carry only a lead key, a stage and a
+generation, never these objects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from pipeline.netguard import host_block_reason
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now, the only clock the models use."""
+    return datetime.now(UTC)
+
+
+class Stage(StrEnum):
+    """The five stages, in order; each is one RQ queue of the same name."""
+
+    SCRAPE = "scrape"
+    BUILD = "build"
+    DEPLOY = "deploy"
+    QA = "qa"
+    EMAIL = "email"
+
+    @property
+    def next(self) -> Stage | None:
+        """The stage that follows this one, None after email."""
+        order = list(Stage)
+        i = order.index(self)
+        return order[i + 1] if i + 1 < len(order) else None
+
+
+class LeadState(StrEnum):
+    """Where a lead is. The last five are terminal: every lead ends in exactly one of them."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    RETRYING = "retrying"
+    EMAILED = "emailed"
+    HELD = "held"
+    REJECTED = "rejected"
+    DEAD = "dead"
+    SUPPRESSED = "suppressed"
+
+    @property
+    def terminal(self) -> bool:
+        """True for the states a lead ends in."""
+        return self in TERMINAL_STATES
+
+
+TERMINAL_STATES = frozenset(
+    {LeadState.EMAILED, LeadState.HELD, LeadState.REJECTED, LeadState.DEAD, LeadState.SUPPRESSED}
+)
+
+CSV_REQUIRED = ("company", "website", "email")
+CSV_OPTIONAL = ("first_name", "last_name", "phone", "city", "country", "notes")
+
+
+def normalise_website(value: str, *, allow_loopback: bool = False) -> str:
+    """Normalise a website cell to an absolute http(s) URL with a lower-case host.
+
+    A bare host gets `https://`; other schemes, credentials and refused hosts raise ValueError."""
+    raw = value.strip()
+    if not raw:
+        raise ValueError("website is empty")
+    if "://" not in raw:
+        if ":" in raw.split("/", 1)[0] and not raw.split(":", 1)[1][:1].isdigit():
+            raise ValueError(f"scheme {raw.split(':', 1)[0]!r} is not http(s)")
+        raw = "https://" + raw
+    parts = urlsplit(raw)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise ValueError(f"scheme {scheme!r} is not http(s)")
+    if parts.username or parts.password:
+        raise ValueError("website must not carry credentials")
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        raise ValueError("website has no host")
+    try:
+        host = host.encode("idna").decode("ascii").lower()
+    except UnicodeError as exc:
+        raise ValueError(f"website host is not a valid name: {exc}") from None
+    reason = host_block_reason(host, allow_loopback=allow_loopback)
+    if reason:
+        raise ValueError(f"website host refused: {reason}")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError("website port is not a number in 1-65535") from None
+    netloc = f"[{host}]" if ":" in host else host
+    if port and not (scheme == "https" and port == 443) and not (scheme == "http" and port == 80):
+        netloc += f":{port}"
+    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+
+
+def lead_key_for(website: str, email: str) -> str:
+    """Short stable key of a prospect: hash of normalised host[:port] and lower-cased email."""
+    netloc = urlsplit(website).netloc.lower()
+    netloc = netloc[4:] if netloc.startswith("www.") else netloc
+    digest = hashlib.sha256(f"{netloc}|{email.strip().lower()}".encode()).hexdigest()
+    return digest[:16]
+
+
+class LeadInput(BaseModel):
+    """One validated CSV row. Validation context `allow_loopback` admits 127.0.0.1/localhost."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, frozen=True)
+
+    company: str = Field(min_length=1, max_length=200)
+    website: str
+    email: str
+    first_name: str = Field("", max_length=100)
+    last_name: str = Field("", max_length=100)
+    phone: str = Field("", max_length=50)
+    city: str = Field("", max_length=100)
+    country: str = Field("", max_length=100)
+    notes: str = Field("", max_length=2000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_line_breaks(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name, value in data.items():
+                if isinstance(value, str) and ("\r" in value or "\n" in value):
+                    raise ValueError(f"{name}: line breaks are not allowed in a field")
+        return data
+
+    @field_validator("website")
+    @classmethod
+    def _website(cls, value: str, info: ValidationInfo) -> str:
+        allow = bool((info.context or {}).get("allow_loopback"))
+        return normalise_website(value, allow_loopback=allow)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        try:
+            return validate_email(value, check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise ValueError(f"invalid email address: {exc}") from None
+
+    @property
+    def key(self) -> str:
+        """The lead key (see `lead_key_for`)."""
+        return lead_key_for(self.website, self.email)
+
+
+class LogoAsset(BaseModel):
+    """A logo ready to embed: bytes (base64) already re-encoded or sanitised by the scraper."""
+
+    media_type: str
+    data_b64: str
+    source: str = Field(description="Where it came from: header-img, inline-svg, og:image, monogram, ...")
+    url: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+class Palette(BaseModel):
+    """Brand colours as `#rrggbb`."""
+
+    primary: str = "#1f4e79"
+    secondary: str | None = None
+    colors: list[str] = Field(default_factory=list)
+
+
+class BrandProfile(BaseModel):
+    """What the scrape stage learned about a business; `degraded` lists every fallback that fired."""
+
+    name: str
+    website: str
+    tagline: str | None = None
+    logo: LogoAsset | None = None
+    palette: Palette = Field(default_factory=Palette)
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+    social: list[str] = Field(default_factory=list)
+    language: str | None = None
+    paragraphs: list[str] = Field(default_factory=list)
+    services: list[str] = Field(default_factory=list)
+    category: str | None = None
+    sources: dict[str, str] = Field(default_factory=dict, description="field → where it came from")
+    degraded: list[str] = Field(default_factory=list)
+    pages_fetched: list[str] = Field(default_factory=list)
+
+
+class SiteBundle(BaseModel):
+    """A built site: relative path → file bytes (base64), and the content hash that is its version."""
+
+    slug: str
+    theme: str
+    files: dict[str, str]
+    content_hash: str
+
+
+class DeployResult(BaseModel):
+    """Where a bundle was published."""
+
+    url: str
+    version: str
+    target: str = "local"
+
+
+class GateCheck(BaseModel):
+    """One quality gate's verdict, with evidence."""
+
+    name: str
+    status: Literal["pass", "fail", "review"]
+    detail: str = ""
+
+
+class GateReport(BaseModel):
+    """All gates of one site; `passed` only when every gate passes."""
+
+    url: str
+    checks: list[GateCheck]
+
+    @property
+    def passed(self) -> bool:
+        """True when every gate passed."""
+        return all(c.status == "pass" for c in self.checks)
+
+
+class EmailResult(BaseModel):
+    """An outreach email that left the pipeline."""
+
+    message_id: str
+    transport: Literal["outbox", "smtp"]
+    location: str
+
+
+class StageEvent(BaseModel):
+    """One line of a lead's history."""
+
+    at: datetime = Field(default_factory=utcnow)
+    stage: str | None = None
+    event: str
+    detail: str = ""
+
+
+class LeadRecord(BaseModel):
+    """A lead's bookkeeping in Redis: state, stage, attempts, errors, outputs' summaries."""
+
+    key: str
+    lead: LeadInput
+    run_id: str
+    state: LeadState = LeadState.QUEUED
+    stage: Stage = Stage.SCRAPE
+    generation: int = 1
+    attempts: dict[str, int] = Field(default_factory=dict)
+    last_error: str | None = None
+    degraded: list[str] = Field(default_factory=list)
+    site_url: str | None = None
+    email_status: str | None = None
+    email_file: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    history: list[StageEvent] = Field(default_factory=list)
+
+    def note(self, event: str, detail: str = "", stage: Stage | None = None) -> None:
+        """Append a history line and bump `updated_at`."""
+        self.updated_at = utcnow()
+        self.history.append(StageEvent(at=self.updated_at, stage=stage or self.stage, event=event, detail=detail))
+
+
+class RunRecord(BaseModel):
+    """One ingest of one file."""
+
+    run_id: str
+    source: str
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    deadline: datetime | None = None
+    accepted: int = 0
+    rejected: int = 0
+    duplicate: int = 0
+    enqueued: int = 0
+    rejects_file: str | None = None

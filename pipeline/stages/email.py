@@ -1,0 +1,151 @@
+"""Email stage: lead + site URL → one outreach email, at most once.
+
+A `SET NX` guard marks the send *in progress* before anything leaves; once the message is accepted
+(or written to the outbox) the guard becomes *sent*. A guard found *in progress* means "maybe sent":
+the lead is held for a person, never resent. Without SMTP settings, emails are `.eml` files in
+`var/outbox/`.
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import socket
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate
+from pathlib import Path
+
+import redis
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from pipeline.errors import AmbiguousSend, PermanentError, TransientError
+from pipeline.models import BrandProfile, DeployResult, EmailResult, LeadInput, Stage
+from pipeline.settings import Settings
+from pipeline.stages import StageContext, StageResult
+
+_ENV = Environment(
+    loader=PackageLoader("pipeline", "themes/email"),
+    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+    keep_trailing_newline=True,
+)
+
+
+def message_id(key: str, generation: int, sender: str) -> str:
+    """Deterministic Message-ID: the same lead and generation always give the same id."""
+    domain = sender.rsplit("@", 1)[-1]
+    return f"<{key}.{generation}@{domain}>"
+
+
+def compose(lead: LeadInput, profile: BrandProfile, site_url: str, msg_id: str, settings: Settings) -> EmailMessage:
+    """The outreach email: text and HTML parts, List-Unsubscribe, deterministic Message-ID."""
+    values = {
+        "lead": lead,
+        "profile": profile,
+        "site_url": site_url,
+        "sender_name": settings.sender_name,
+        "unsubscribe_email": settings.unsubscribe_email,
+    }
+    msg = EmailMessage()
+    msg["From"] = formataddr((settings.sender_name, settings.sender_email))
+    msg["To"] = formataddr((f"{lead.first_name} {lead.last_name}".strip(), lead.email))
+    msg["Subject"] = f"A new website for {profile.name}"
+    msg["Message-ID"] = msg_id
+    msg["Date"] = formatdate(localtime=False)
+    msg["List-Unsubscribe"] = f"<mailto:{settings.unsubscribe_email}?subject=unsubscribe>"
+    msg.set_content(_ENV.get_template("outreach.txt").render(values))
+    msg.add_alternative(_ENV.get_template("outreach.html").render(values), subtype="html")
+    return msg
+
+
+def write_outbox(msg: EmailMessage, outbox: Path, name: str) -> Path:
+    """Write the message as `<name>.eml` atomically."""
+    outbox.mkdir(parents=True, exist_ok=True)
+    path = outbox / f"{name}.eml"
+    tmp = outbox / f".{name}.{os.getpid()}.tmp"
+    tmp.write_bytes(bytes(msg))
+    os.replace(tmp, path)
+    return path
+
+
+def _smtp_code_error(code: int, what: str) -> TransientError | PermanentError:
+    return TransientError(f"SMTP {code} {what}") if 400 <= code < 500 else PermanentError(f"SMTP {code} {what}")
+
+
+def send_smtp(msg: EmailMessage, settings: Settings) -> None:
+    """Send over SMTP. Failures before DATA are transient/permanent by code; a failure after DATA
+    began may mean the server took the message: that is `AmbiguousSend`."""
+    assert settings.smtp_host
+    try:
+        smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise TransientError(f"SMTP connect failed: {exc}") from exc
+    with smtp:
+        try:
+            smtp.ehlo()
+            if settings.smtp_starttls:
+                smtp.starttls()
+                smtp.ehlo()
+            if settings.smtp_user:
+                smtp.login(settings.smtp_user, settings.smtp_password or "")
+            code, resp = smtp.mail(settings.sender_email)
+            if code != 250:
+                raise _smtp_code_error(code, f"MAIL FROM: {resp!r}")
+            to = str(msg["To"]).rsplit("<", 1)[-1].rstrip(">")
+            code, resp = smtp.rcpt(to)
+            if code not in (250, 251):
+                raise _smtp_code_error(code, f"RCPT TO: {resp!r}")
+        except smtplib.SMTPResponseException as exc:
+            raise _smtp_code_error(exc.smtp_code, str(exc.smtp_error)) from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            raise TransientError(f"SMTP failed before DATA: {exc}") from exc
+        try:
+            code, resp = smtp.data(bytes(msg))
+        except smtplib.SMTPDataError as exc:
+            raise _smtp_code_error(exc.smtp_code, str(exc.smtp_error)) from exc
+        except (OSError, smtplib.SMTPException, socket.timeout) as exc:
+            raise AmbiguousSend(f"connection lost during DATA, the message may have been accepted: {exc}") from exc
+        if code != 250:
+            raise _smtp_code_error(code, f"DATA: {resp!r}")
+
+
+def guard_key(key: str) -> str:
+    """Redis key of the lead's send guard."""
+    return f"pl:send:{key}"
+
+
+def send_once(
+    conn: redis.Redis, key: str, generation: int, lead: LeadInput, profile: BrandProfile, site_url: str, settings: Settings
+) -> EmailResult:
+    """Send the outreach email unless it was already sent; hold (AmbiguousSend) if it may have been."""
+    guard = guard_key(key)
+    msg_id = message_id(key, generation, settings.sender_email)
+    if not conn.set(guard, f"in-progress {msg_id}", nx=True):
+        state = (conn.get(guard) or b"").decode()
+        if state.startswith("sent "):
+            return EmailResult.model_validate_json(state[5:])
+        raise AmbiguousSend(f"a send for this lead was started and never confirmed ({state})")
+    msg = compose(lead, profile, site_url, msg_id, settings)
+    try:
+        if settings.smtp_host:
+            send_smtp(msg, settings)
+            result = EmailResult(message_id=msg_id, transport="smtp", location=f"{settings.smtp_host}:{settings.smtp_port}")
+        else:
+            path = write_outbox(msg, settings.outbox_dir, key)
+            result = EmailResult(message_id=msg_id, transport="outbox", location=str(path))
+    except AmbiguousSend:
+        raise  # the guard stays "in progress": a person decides
+    except (TransientError, PermanentError, OSError):
+        conn.delete(guard)  # nothing left: safe to try again
+        raise
+    conn.set(guard, "sent " + result.model_dump_json())
+    return result
+
+
+def run(ctx: StageContext) -> StageResult:
+    """Job adapter: send the outreach email for the deployed, QA-passed site."""
+    deployed = ctx.load(Stage.DEPLOY, DeployResult)
+    profile = ctx.load(Stage.SCRAPE, BrandProfile)
+    result = send_once(
+        ctx.store.conn, ctx.record.key, ctx.record.generation, ctx.record.lead, profile, deployed.url, ctx.settings
+    )
+    return StageResult(output=result, email_file=result.location if result.transport == "outbox" else None)
