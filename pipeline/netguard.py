@@ -2,6 +2,8 @@
 
 Only http(s) to public addresses. Loopback (127.0.0.0/8, ::1, localhost) is accepted only when
 `Settings.allow_loopback` is on (tests and `make demo`); nothing else private ever is.
+`check_url` decides on the URL alone; `resolve_checked` resolves a host and checks every address,
+and the scraper's HTTP client connects only to an address it returned.
 """
 
 from __future__ import annotations
@@ -9,9 +11,10 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
-from pipeline.errors import BlockedAddress
+from pipeline.errors import BlockedAddress, PermanentError, TransientError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -85,3 +88,50 @@ def check_url(url: str, *, allow_loopback: bool) -> None:
     reason = host_block_reason(parts.hostname or "", allow_loopback=allow_loopback)
     if reason:
         raise BlockedAddress(f"{parts.hostname or url}: {reason}")
+
+
+Resolver = Callable[[str, int], Sequence[str]]
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    """Every address the system resolver gives for `host` (TCP), as strings."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+def resolve_checked(
+    host: str, port: int, *, allow_loopback: bool, resolver: Resolver = system_resolver
+) -> list[IPAddress]:
+    """Resolve `host` and return its addresses, refusing the host when ANY of them may not be contacted.
+
+    Refusing on any (not only the first) bad address keeps a name that mixes a public and a private
+    record from reaching the private one. The caller connects only to an address returned here, so
+    what was checked is what is contacted (no second lookup for DNS rebinding to exploit).
+    DNS failures are permanent, except the resolver's "try again" (EAI_AGAIN), which is transient."""
+    host = host.strip("[]").rstrip(".")
+    reason = host_block_reason(host, allow_loopback=allow_loopback)
+    if reason:
+        raise BlockedAddress(f"{host}: {reason}")
+    literal = parse_ip(host)
+    try:
+        raw = [str(literal)] if literal is not None else list(resolver(host, port))
+    except socket.gaierror as exc:
+        if exc.errno == socket.EAI_AGAIN:
+            raise TransientError(f"{host}: DNS lookup failed for now ({exc})") from exc
+        raise PermanentError(f"{host}: DNS lookup failed ({exc})") from exc
+    except UnicodeError as exc:
+        raise PermanentError(f"{host}: not a valid host name ({exc})") from exc
+    ips: list[IPAddress] = []
+    for text in raw:
+        try:
+            ip = ipaddress.ip_address(text.split("%", 1)[0])
+        except ValueError as exc:
+            raise PermanentError(f"{host}: resolver returned a non-address {text!r}") from exc
+        reason = ip_block_reason(ip, allow_loopback=allow_loopback)
+        if reason:
+            raise BlockedAddress(f"{host} resolves to {ip}: {reason}")
+        if ip not in ips:
+            ips.append(ip)
+    if not ips:
+        raise PermanentError(f"{host}: DNS lookup returned no address")
+    return ips

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     fetch_retry_cap_s: float = Field(4.0, description="Cap of one in-process retry delay, Retry-After included.")
     scrape_page_budget: int = Field(4, description="Pages fetched per site (home + contact/about/...).")
     image_max_pixels: int = Field(16_000_000, description="Pixel cap when decoding images (bomb guard).")
+    scrape_max_stylesheets: int = Field(8, description="Linked stylesheets fetched per site for brand colours.")
+    scrape_logo_attempts: int = Field(4, description="Logo candidates downloaded before falling back to a monogram.")
+    scrape_offsite_assets: bool = Field(
+        True, description="Fetch logo/stylesheets from hosts other than the site's own (CDNs); tests turn it off."
+    )
+    logo_max_side_px: int = Field(512, description="Longest side of a re-encoded raster logo.")
     user_agent: str = Field(
         "ProspectPipelineBot/0.1 (+website-first outreach; contact: ops@localhost)",
         description="User-Agent sent with every request.",

@@ -1,0 +1,306 @@
+"""A safe HTTP client for fetching any site on the internet.
+
+Every request, and every redirect hop, is checked twice: the URL (`netguard.check_url`) and every
+address its host resolves to (`netguard.resolve_checked`). The connection is then opened to one of
+those checked addresses, never to a second lookup's answer. Bodies are streamed under a size cap
+and a total deadline; errors are translated into the pipeline's error tree:
+
+    DNS failure, TLS failure, 4xx, blocked address, too many redirects  -> PermanentError
+    timeout, connection reset/refused, 429, 5xx                          -> TransientError
+
+Transient errors are retried in-process with `backoff` (full jitter, `Retry-After` honoured, both
+capped by `fetch_retry_cap_s`); what is still failing goes to the stage-level retry.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from collections.abc import Callable, Collection, Generator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import backoff
+import requests
+import urllib3.exceptions
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from pipeline import netguard
+from pipeline.errors import PermanentError, TransientError
+from pipeline.settings import Settings
+
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+CSS_TYPES = ("text/css",)
+IMAGE_TYPES = ("image/",)
+TEXT_TYPES = ("text/plain",)
+_CHUNK = 16_384
+
+
+class RetryableStatus(TransientError):
+    """A 429 or 5xx answer; carries the server's `Retry-After` in seconds, if it sent one."""
+
+    def __init__(self, message: str, retry_after_s: float | None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+@dataclass(frozen=True)
+class Response:
+    """A fetched body: the final URL after redirects, status, lower-cased headers and bytes."""
+
+    url: str
+    status: int
+    headers: dict[str, str]
+    content: bytes
+    redirects: list[str] = field(default_factory=list)
+
+    @property
+    def media_type(self) -> str:
+        """The Content-Type without parameters, lower-cased ('' when absent)."""
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    @property
+    def charset(self) -> str | None:
+        """The charset named in the Content-Type header, if any."""
+        for param in self.headers.get("content-type", "").split(";")[1:]:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "charset" and value.strip():
+                return value.strip().strip("\"'")
+        return None
+
+    def text(self) -> str:
+        """The body as text: the header's charset, else UTF-8, else Windows-1252 (never fails)."""
+        for encoding in (self.charset, "utf-8", "cp1252"):
+            if not encoding:
+                continue
+            try:
+                return self.content.decode(encoding)
+            except (LookupError, UnicodeDecodeError):
+                continue
+        return self.content.decode("latin-1")
+
+
+def _guarded_adapter(allow_loopback: bool, resolver: netguard.Resolver) -> HTTPAdapter:
+    """An adapter whose connections resolve, check and pin the address they connect to."""
+
+    def pinned_conn(conn: HTTPConnection, connect: Callable[[], Any]) -> Any:
+        ips = netguard.resolve_checked(
+            conn._dns_host, conn.port or 80, allow_loopback=allow_loopback, resolver=resolver
+        )
+        original, last = conn._dns_host, None
+        try:
+            for ip in ips:
+                conn._dns_host = str(ip)  # TLS still verifies and sends SNI for `conn.host`
+                try:
+                    return connect()
+                except urllib3.exceptions.NewConnectionError as exc:
+                    last = exc
+        finally:
+            conn._dns_host = original
+        assert last is not None
+        raise last
+
+    class GuardedHTTPConnection(HTTPConnection):
+        def _new_conn(self) -> Any:
+            return pinned_conn(self, super()._new_conn)
+
+    class GuardedHTTPSConnection(HTTPSConnection):
+        def _new_conn(self) -> Any:
+            return pinned_conn(self, super()._new_conn)
+
+    class GuardedHTTPPool(HTTPConnectionPool):
+        ConnectionCls = GuardedHTTPConnection
+
+    class GuardedHTTPSPool(HTTPSConnectionPool):
+        ConnectionCls = GuardedHTTPSConnection
+
+    class GuardedAdapter(HTTPAdapter):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = {"http": GuardedHTTPPool, "https": GuardedHTTPSPool}
+
+    return GuardedAdapter(max_retries=0)
+
+
+def _retry_after_s(value: str | None) -> float | None:
+    """Seconds from a `Retry-After` header (delta-seconds or an HTTP date), None when absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _wait_gen(cap_s: float, base_s: float = 0.5) -> Generator[float, Any, None]:
+    """backoff wait generator: full jitter on an exponential base, or the server's `Retry-After`.
+
+    backoff sends the exception in; a `Retry-After` above the cap is not waited in-process (the
+    caller gives up and the stage-level retry, with its longer delays, takes over)."""
+    exc = yield 0.0
+    attempt = 0
+    while True:
+        delay = random.uniform(0, min(cap_s, base_s * 2**attempt))
+        retry_after = getattr(exc, "retry_after_s", None)
+        if retry_after is not None:
+            delay = min(cap_s, retry_after)
+        attempt += 1
+        exc = yield delay
+
+
+class Fetcher:
+    """GETs URLs safely. One per scrape; `close()` (or `with`) releases its connections.
+
+    `resolver` is injectable so tests can point names at loopback servers; `requests_sent` lists
+    every URL a request was sent to, redirect hops included."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        resolver: netguard.Resolver = netguard.system_resolver,
+    ) -> None:
+        self.settings = settings
+        self.session = requests.Session()
+        self.session.trust_env = False  # a proxy from the environment would bypass the address checks
+        self.session.headers.update({"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"})
+        adapter = _guarded_adapter(settings.allow_loopback, resolver)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.requests_sent: list[str] = []
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self.session.close()
+
+    def get(self, url: str, *, accept: Collection[str] = HTML_TYPES, max_bytes: int | None = None) -> Response:
+        """GET `url` following checked redirects; retried in-process on transient errors.
+
+        `accept` lists media types (or prefixes ending in '/') the caller can use; anything else is
+        a permanent error, so a 'logo' that is really an HTML page is never decoded."""
+
+        def giveup(exc: Exception) -> bool:
+            retry_after = getattr(exc, "retry_after_s", None)
+            return retry_after is not None and retry_after > self.settings.fetch_retry_cap_s
+
+        call = backoff.on_exception(
+            _wait_gen,
+            TransientError,
+            max_tries=self.settings.fetch_retries + 1,
+            jitter=None,
+            giveup=giveup,
+            raise_on_giveup=True,
+            cap_s=self.settings.fetch_retry_cap_s,
+        )(self._get_once)
+        return call(url, tuple(accept), max_bytes or self.settings.fetch_max_bytes)
+
+    def _get_once(self, url: str, accept: tuple[str, ...], max_bytes: int) -> Response:
+        s = self.settings
+        deadline = time.monotonic() + s.fetch_deadline_s
+        hops: list[str] = []
+        for _ in range(s.fetch_max_redirects + 1):
+            netguard.check_url(url, allow_loopback=s.allow_loopback)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TransientError(f"{url}: deadline of {s.fetch_deadline_s}s passed")
+            try:
+                self.requests_sent.append(url)
+                resp = self.session.get(
+                    url,
+                    stream=True,
+                    allow_redirects=False,
+                    timeout=(min(s.fetch_connect_timeout_s, remaining), min(s.fetch_read_timeout_s, remaining)),
+                )
+            except requests.RequestException as exc:
+                raise _classify(url, exc) from exc
+            with resp:
+                location = resp.headers.get("Location")
+                if resp.status_code in REDIRECTS and location:
+                    hops.append(url)
+                    url = urljoin(url, location.strip())
+                    continue
+                _check_status(url, resp)
+                headers = {k.lower(): v for k, v in resp.headers.items()}
+                _check_type(url, headers, accept)
+                declared = headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > max_bytes:
+                    raise PermanentError(f"{url}: Content-Length {declared} is over the cap of {max_bytes} bytes")
+                body = b"".join(_read_capped(url, resp, max_bytes, deadline, s.fetch_deadline_s))
+                return Response(url=url, status=resp.status_code, headers=headers, content=body, redirects=hops)
+        raise PermanentError(f"{url}: more than {s.fetch_max_redirects} redirects")
+
+
+def _read_capped(url: str, resp: requests.Response, max_bytes: int, deadline: float, total_s: float) -> Iterator[bytes]:
+    """Yield the (decoded) body in small reads, stopping at the size cap or the deadline."""
+    size = 0
+    try:
+        while True:
+            if time.monotonic() > deadline:
+                raise TransientError(f"{url}: body not received within the {total_s}s deadline")
+            chunk = resp.raw.read1(_CHUNK, decode_content=True)
+            if not chunk:
+                return
+            size += len(chunk)
+            if size > max_bytes:
+                raise PermanentError(f"{url}: response larger than {max_bytes} bytes")
+            yield chunk
+    except (urllib3.exceptions.TimeoutError, urllib3.exceptions.ProtocolError) as exc:
+        raise TransientError(f"{url}: connection failed while reading ({type(exc).__name__})") from exc
+    except (urllib3.exceptions.DecodeError, urllib3.exceptions.SSLError) as exc:
+        raise PermanentError(f"{url}: unreadable body ({type(exc).__name__})") from exc
+
+
+def _classify(url: str, exc: requests.RequestException) -> Exception:
+    """A requests exception as a pipeline error."""
+    name = type(exc).__name__
+    if isinstance(exc, requests.exceptions.SSLError):
+        return PermanentError(f"{url}: TLS failure ({exc})")
+    if isinstance(exc, requests.Timeout | requests.ConnectionError | requests.exceptions.ChunkedEncodingError):
+        return TransientError(f"{url}: {name}")
+    return PermanentError(f"{url}: {name}: {exc}")
+
+
+def _check_status(url: str, resp: requests.Response) -> None:
+    code = resp.status_code
+    if code == 429 or code >= 500:
+        retry_after = _retry_after_s(resp.headers.get("Retry-After"))
+        raise RetryableStatus(f"{url}: HTTP {code}", retry_after)
+    if code >= 400:
+        raise PermanentError(f"{url}: HTTP {code}")
+    if code >= 300:
+        raise PermanentError(f"{url}: HTTP {code} without a Location")
+
+
+def _check_type(url: str, headers: dict[str, str], accept: tuple[str, ...]) -> None:
+    media = headers.get("content-type", "").split(";")[0].strip().lower()
+    if not accept:
+        return
+    if not media:
+        return  # many small servers send none; the body is sniffed (HTML parse, image decode) instead
+    if any(media == a or (a.endswith("/") and media.startswith(a)) for a in accept):
+        return
+    raise PermanentError(f"{url}: content type {media!r} is not one of {', '.join(accept)}")
+
+
+def same_origin(a: str, b: str) -> bool:
+    """True when two URLs share scheme, host and port."""
+    pa, pb = urlsplit(a), urlsplit(b)
+    return (pa.scheme, pa.hostname, pa.port) == (pb.scheme, pb.hostname, pb.port)
