@@ -1,0 +1,283 @@
+"""Ingest: a prospects CSV → validated, deduplicated leads, each with a queued scrape job.
+
+Two streaming passes, never the whole file in memory. The first proves the file is readable at all
+(UTF-8, CSV, required columns), so a file that is not enqueues nothing. The second validates each
+row (`LeadInput`), writes bad rows to a rejects CSV, drops leads already seen in this file or
+already known, and enqueues the rest in pipelined batches with deterministic job ids.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import redis
+from pydantic import BaseModel, ValidationError
+
+from pipeline import queues
+from pipeline.errors import InputError
+from pipeline.models import CSV_OPTIONAL, CSV_REQUIRED, LeadInput, LeadRecord, RunRecord, Stage, utcnow
+from pipeline.settings import Settings
+from pipeline.store import Store
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_DELIMITERS = ",;\t|"
+_SNIFF_BYTES = 64 * 1024
+
+
+class IngestReport(BaseModel):
+    """What one ingest did. `accepted` counts valid rows; duplicates are among them."""
+
+    run_id: str
+    source: str
+    accepted: int = 0
+    rejected: int = 0
+    duplicate: int = 0
+    enqueued: int = 0
+    rejects_file: str | None = None
+    archived_to: str | None = None
+
+
+@dataclass
+class _Header:
+    names: list[str]
+    columns: dict[str, int]  # our field name → column index
+    dialect: type[csv.Dialect] | csv.Dialect
+
+
+def header_name(raw: str) -> str:
+    """Normalise a header cell: trimmed, case-insensitive, spaces/hyphens as underscores."""
+    return "_".join(raw.strip().lower().replace("-", " ").split())
+
+
+def neutralise(cell: str) -> str:
+    """Make a cell safe to open in a spreadsheet (no formula injection)."""
+    return "'" + cell if cell.startswith(_FORMULA_START) else cell
+
+
+def _open_text(path: Path) -> io.TextIOWrapper:
+    return open(path, encoding="utf-8-sig", errors="strict", newline="")  # noqa: SIM115
+
+
+def _check_readable(path: Path) -> _Header:
+    """First pass: decode and parse the whole file without keeping it; raise InputError if unusable."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if not path.is_file():
+        raise InputError(f"{path}: not a regular file")
+    with open(path, "rb") as fh:
+        head = fh.read(_SNIFF_BYTES)
+        if not head.strip():
+            raise InputError(f"{path}: the file is empty")
+        if b"\0" in head:
+            raise InputError(f"{path}: this is a binary file, not a CSV")
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
+        offset = 0
+        chunk = head
+        while chunk:
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                raise InputError(
+                    f"{path}: not UTF-8 text (byte 0x{chunk[exc.start]:02x} at offset {offset + exc.start}); "
+                    "save it as 'CSV UTF-8'"
+                ) from None
+            offset += len(chunk)
+            chunk = fh.read(1 << 20)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise InputError(f"{path}: not UTF-8 text (truncated character at the end)") from None
+    sample = head.decode("utf-8-sig", errors="ignore")
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample.split("\n", 1)[0], _DELIMITERS)
+    except csv.Error:
+        dialect = csv.excel
+    with _open_text(path) as fh:
+        reader = csv.reader(fh, dialect)
+        try:
+            names = next(reader, [])
+            columns: dict[str, int] = {}
+            for i, raw in enumerate(names):
+                columns.setdefault(header_name(raw), i)
+            missing = [c for c in CSV_REQUIRED if c not in columns]
+            if missing:
+                raise InputError(
+                    f"{path}: missing required column(s) {', '.join(missing)}; "
+                    f"the header must name {', '.join(CSV_REQUIRED)} (optional: {', '.join(CSV_OPTIONAL)})"
+                )
+            for _ in reader:
+                pass
+        except csv.Error as exc:
+            raise InputError(f"{path}: not a readable CSV (line {reader.line_num}: {exc})") from None
+    return _Header(names=names, columns=columns, dialect=dialect)
+
+
+def _rows(path: Path, header: _Header) -> Iterator[tuple[int, list[str]]]:
+    """Second pass: (spreadsheet row number, cells) of every non-blank data row."""
+    with _open_text(path) as fh:
+        reader = csv.reader(fh, header.dialect)
+        next(reader, None)
+        for n, cells in enumerate(reader, start=2):
+            if any(c.strip() for c in cells):
+                yield n, cells
+
+
+class _Rejects:
+    """The rejects CSV, opened on the first reject."""
+
+    def __init__(self, path: Path, header_names: list[str]) -> None:
+        self.path = path
+        self.header_names = header_names
+        self._fh: io.TextIOWrapper | None = None
+        self._csv: Any = None
+
+    def add(self, row: int, field: str, reason: str, cells: list[str]) -> None:
+        """Record one rejected row with its original values (neutralised)."""
+        if self._csv is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = open(self.path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            self._csv = csv.writer(self._fh)
+            self._csv.writerow(["row", "field", "reason", *[neutralise(h) for h in self.header_names]])
+        self._csv.writerow([row, field, neutralise(reason), *[neutralise(c) for c in cells]])
+
+    def close(self) -> str | None:
+        """Close the file; its path, or None when nothing was rejected."""
+        if self._fh is None:
+            return None
+        self._fh.close()
+        return str(self.path)
+
+
+def _reasons(exc: ValidationError) -> tuple[str, str]:
+    fields, reasons = [], []
+    for err in exc.errors():
+        field = str(err["loc"][0]) if err["loc"] else "row"
+        msg = err["msg"].removeprefix("Value error, ")
+        if field == "row" and ": " in msg:
+            field, msg = msg.split(": ", 1)
+        if field not in fields:
+            fields.append(field)
+        reasons.append(f"{field}: {msg}")
+    return ";".join(fields), "; ".join(reasons)
+
+
+def new_run_id(source: Path) -> str:
+    """A run id: UTC time plus a short hash of the source name (letters, digits and dashes)."""
+    now = utcnow()
+    digest = hashlib.sha256(f"{source.resolve()}|{now.isoformat()}".encode()).hexdigest()[:6]
+    return f"{now:%Y%m%dT%H%M%S}-{digest}"
+
+
+def ingest_file(path: Path, conn: redis.Redis, settings: Settings, *, move: bool = False) -> IngestReport:
+    """Ingest one CSV. Raises InputError (nothing enqueued) when the file cannot be read at all."""
+    header = _check_readable(path)
+    store = Store(conn, settings.output_ttl_s)
+    run = RunRecord(run_id=new_run_id(path), source=str(path))
+    run.deadline = run.started_at + timedelta(seconds=settings.run_sla_s)
+    report = IngestReport(run_id=run.run_id, source=str(path))
+    rejects = _Rejects(settings.rejects_dir / f"{run.run_id}-{path.stem}.rejects.csv", header.names)
+    context = {"allow_loopback": settings.allow_loopback}
+    seen: set[str] = set()
+    batch: list[LeadInput] = []
+    store.save_run(run)
+    try:
+        for n, cells in _rows(path, header):
+            if len(cells) > len(header.names):
+                rejects.add(n, "row", f"{len(cells)} cells but the header has {len(header.names)}", cells)
+                report.rejected += 1
+                continue
+            data = {f: cells[i] for f, i in header.columns.items() if f in LeadInput.model_fields and i < len(cells)}
+            try:
+                lead = LeadInput.model_validate(data, context=context)
+            except ValidationError as exc:
+                field, reason = _reasons(exc)
+                rejects.add(n, field, reason, cells)
+                report.rejected += 1
+                continue
+            report.accepted += 1
+            if lead.key in seen:
+                report.duplicate += 1
+                continue
+            seen.add(lead.key)
+            batch.append(lead)
+            if len(batch) >= settings.enqueue_batch_size:
+                _enqueue_batch(conn, store, settings, run.run_id, batch, report)
+                batch = []
+        _enqueue_batch(conn, store, settings, run.run_id, batch, report)
+    finally:
+        report.rejects_file = rejects.close()
+    report.archived_to = str(_archive(path, settings.archive_dir, move=move))
+    run.accepted, run.rejected, run.duplicate, run.enqueued = (
+        report.accepted,
+        report.rejected,
+        report.duplicate,
+        report.enqueued,
+    )
+    run.rejects_file = report.rejects_file
+    store.save_run(run)
+    return report
+
+
+def _enqueue_batch(
+    conn: redis.Redis, store: Store, settings: Settings, run_id: str, batch: list[LeadInput], report: IngestReport
+) -> None:
+    """Create records and scrape jobs for the leads of a batch not already known, in one transaction."""
+    if not batch:
+        return
+    known = store.known(lead.key for lead in batch)
+    fresh = [lead for lead in batch if lead.key not in known]
+    report.duplicate += len(batch) - len(fresh)
+    if not fresh:
+        return
+    with conn.pipeline(transaction=True) as pipe:
+        for lead in fresh:
+            record = LeadRecord(key=lead.key, lead=lead, run_id=run_id)
+            record.note("ingested", run_id, Stage.SCRAPE)
+            store.save(record, pipe)
+        store.add_run_leads(run_id, [lead.key for lead in fresh], pipe)
+        queues.enqueue(conn, Stage.SCRAPE, [(lead.key, 1) for lead in fresh], settings, pipe)
+        pipe.execute()
+    report.enqueued += len(fresh)
+
+
+def _archive(path: Path, archive_root: Path, *, move: bool) -> Path:
+    """Move (inbox) or copy (a file named on the command line) into `archive/YYYY-MM-DD/`."""
+    folder = archive_root / f"{utcnow():%Y-%m-%d}"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / path.name
+    n = 1
+    while target.exists():
+        target = folder / f"{path.stem}.{n}{path.suffix}"
+        n += 1
+    if move:
+        shutil.move(str(path), target)
+    else:
+        shutil.copy2(path, target)
+    return target
+
+
+def inbox_files(inbox: Path) -> list[Path]:
+    """CSV files waiting in the inbox, oldest first (files still being written end in other suffixes)."""
+    if not inbox.is_dir():
+        raise InputError(f"{inbox}: no such inbox folder")
+    files = [p for p in inbox.iterdir() if p.is_file() and p.suffix.lower() == ".csv"]
+    return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
+
+
+def quarantine(path: Path, inbox: Path, reason: str) -> Path:
+    """Move an unreadable inbox file aside (`inbox/failed/`) with a note, so cron does not retry it forever."""
+    folder = inbox / "failed"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / path.name
+    shutil.move(str(path), target)
+    target.with_name(target.name + ".why.txt").write_text(reason + "\n", encoding="utf-8")
+    return target

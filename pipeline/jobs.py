@@ -1,0 +1,139 @@
+"""The one job entry every stage runs through, and the failure callback that dead-letters leads.
+
+`run_stage` loads the lead, calls the stage adapter, classifies errors, and then stores the output,
+moves the lead's state and enqueues the next stage in one Redis transaction (MULTI/EXEC).
+`on_job_failure` runs on every failed attempt: the lead is `retrying` while RQ has retries left,
+`dead` once the job sits in FailedJobRegistry (the dead-letter queue).
+"""
+
+from __future__ import annotations
+
+import logging
+from types import TracebackType
+from typing import Any
+
+import redis
+from rq import get_current_job
+from rq.job import Job
+from rq.timeouts import JobTimeoutException
+
+from pipeline import queues, runtime
+from pipeline.errors import AmbiguousSend, PermanentError, TransientError
+from pipeline.logs import context
+from pipeline.models import LeadRecord, LeadState, Stage
+from pipeline.settings import Settings
+from pipeline.stages import StageContext, StageResult, stage_function
+from pipeline.store import Store
+
+log = logging.getLogger("pipeline.jobs")
+
+
+def run_stage(key: str, stage: str, generation: int) -> str:
+    """RQ job entry: run one stage for one lead and chain the next. Returns a short outcome."""
+    job = get_current_job()
+    assert job is not None, "run_stage runs inside an RQ job"
+    settings = runtime.settings()
+    store = Store(job.connection, settings.output_ttl_s)
+    st = Stage(stage)
+    record = store.get(key)
+    with context(lead=key, stage=st.value, job=job.id, run=record.run_id if record else "-"):
+        if record is None:
+            job.retries_left = 0
+            raise PermanentError(f"lead {key} is unknown")
+        if record.generation != generation:
+            log.info("skipped: superseded by generation %s", record.generation)
+            return "superseded"
+        # A dead lead may come back through an operator's requeue of its failed job (rq-dashboard,
+        # `rq requeue`); any other terminal state is final.
+        if record.state.terminal and record.state != LeadState.DEAD:
+            log.info("skipped: lead already %s", record.state)
+            return f"already {record.state}"
+        final = not job.retries_left
+        _start(store, record, st)
+        try:
+            result = stage_function(st)(StageContext(settings, record, store, final_attempt=final))
+        except AmbiguousSend as exc:
+            _hold(store, record, f"ambiguous send, held for a person: {exc}")
+            return "held"
+        except (TransientError, JobTimeoutException):
+            raise
+        except PermanentError:
+            job.retries_left = 0  # a permanent error skips the remaining retries
+            raise
+        except Exception as exc:
+            # An untranslated error is a bug, not a hiccup: retrying cannot heal it.
+            job.retries_left = 0
+            raise PermanentError(f"unexpected {type(exc).__name__}: {exc}") from exc
+        return _commit(job.connection, store, settings, record, st, result)
+
+
+def _start(store: Store, record: LeadRecord, stage: Stage) -> None:
+    record.state = LeadState.RUNNING
+    record.stage = stage
+    record.attempts[stage.value] = record.attempts.get(stage.value, 0) + 1
+    record.note("started", f"attempt {record.attempts[stage.value]}", stage)
+    store.save(record)
+
+
+def _hold(store: Store, record: LeadRecord, reason: str) -> None:
+    record.state = LeadState.HELD
+    record.last_error = reason
+    record.note("held", reason)
+    store.save(record)
+    log.warning("held: %s", reason)
+
+
+def _commit(
+    conn: redis.Redis, store: Store, settings: Settings, record: LeadRecord, stage: Stage, result: StageResult
+) -> str:
+    """Store the output, move the lead and enqueue the next stage, atomically."""
+    record.degraded += [d for d in result.degraded if d not in record.degraded]
+    record.site_url = result.site_url or record.site_url
+    record.email_file = result.email_file or record.email_file
+    nxt = stage.next
+    if result.hold:
+        record.state, record.last_error = LeadState.HELD, result.hold
+        record.note("held", result.hold, stage)
+        outcome = "held"
+    elif nxt is None:
+        record.state, record.email_status = LeadState.EMAILED, "sent"
+        record.note("emailed", result.email_file or "", stage)
+        outcome = "emailed"
+    else:
+        record.state, record.stage = LeadState.QUEUED, nxt
+        record.note("done", f"next: {nxt.value}", stage)
+        outcome = f"next {nxt.value}"
+    with conn.pipeline(transaction=True) as pipe:
+        store.put_output(record.key, stage, result.output, pipe)
+        store.save(record, pipe)
+        if outcome.startswith("next") and nxt is not None:
+            queues.enqueue(conn, nxt, [(record.key, record.generation)], settings, pipe)
+        pipe.execute()
+    log.info("stage done: %s", outcome)
+    return outcome
+
+
+def on_job_failure(
+    job: Job, connection: redis.Redis, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+) -> None:
+    """RQ failure callback (also for abandoned jobs): mark the lead `retrying` or `dead`."""
+    key, stage, generation = _job_args(job)
+    store = Store(connection, runtime.settings().output_ttl_s)
+    record = store.get(key)
+    if record is None or record.generation != generation:
+        return
+    record.last_error = f"{exc_type.__name__}: {exc}"[:2000]
+    if job.retries_left:
+        record.state = LeadState.RETRYING
+        record.note("retrying", record.last_error, Stage(stage))
+    else:
+        record.state = LeadState.DEAD
+        record.note("dead-lettered", record.last_error, Stage(stage))
+    store.save(record)
+    with context(lead=key, stage=stage, job=job.id, run=record.run_id):
+        log.warning("%s: %s", record.state.value, record.last_error)
+
+
+def _job_args(job: Job) -> tuple[str, str, int]:
+    args: Any = job.args
+    return str(args[0]), str(args[1]), int(args[2])

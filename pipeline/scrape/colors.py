@@ -1,0 +1,251 @@
+"""Brand colours from real CSS: every colour a site uses gets a vote weighted by where it is used
+(custom property names, `theme-color`, buttons, links, header, nav, logo), `var()` references are
+resolved so a variable counts where it is used, framework stylesheets count little, and the votes
+are clustered in CIELab with CIEDE2000. Greys, near-white and near-black win only when the brand's
+own signals (a `--primary` variable, `theme-color`, button and header fills) are neutral.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from coloraide import Color
+from tinycss2.ast import FunctionBlock, HashToken, IdentToken, Node
+
+from pipeline.scrape.css import Decl, declarations, inline_declarations
+from pipeline.scrape.page import Sheet, Site
+
+CLUSTER_DE = 10.0  # CIEDE2000 distance under which two colours are one brand colour
+SECONDARY_DE = 20.0
+NEUTRAL_CHROMA = 0.035  # OKLCH chroma under which a colour is grey/white/black
+
+FRAMEWORK = re.compile(
+    r"bootstrap|tailwind|font-?awesome|fontawesome|water(\.min)?\.css|normalize|reset|foundation|bulma|"
+    r"materiali[sz]e|animate|owl|lightbox|fancybox|tippy|quarto|highlight|glide|swiper|slick|aos|bootstrap-icons|"
+    r"jquery|select2|leaflet|magnific|splide|flickity|lity|venobox|glightbox|remixicon|boxicons",
+    re.I,
+)
+_FRAMEWORK_VAR = re.compile(r"^--(bs|tw|pico|wp|swiper|fa|glide|owl|quarto|leaflet)-", re.I)
+_BRAND_NAME = re.compile(r"primary|brand|main|accent|theme|key|highlight", re.I)
+_SECOND_NAME = re.compile(r"secondary|second|alt", re.I)
+_DULL_NAME = re.compile(r"bg|background|text|body|border|shadow|gr[ae]y|white|black|dark|light|muted|surface|page", re.I)
+_STRONG_SEL = re.compile(r"btn|button|cta|\bnav|navbar|menu|header|logo|brand|hero|banner|primary|accent", re.I)
+_LINK_SEL = re.compile(r"(^|[\s>+~,(])a(\b|:|\[|\.)|link|h1|h2|h3|title|heading|icon", re.I)
+_COLOR_PROPS = {
+    "color",
+    "background",
+    "background-color",
+    "background-image",
+    "border",
+    "border-color",
+    "border-top",
+    "border-bottom",
+    "border-left",
+    "border-right",
+    "border-top-color",
+    "border-bottom-color",
+    "border-left-color",
+    "border-right-color",
+    "outline",
+    "outline-color",
+    "fill",
+    "stroke",
+    "text-decoration-color",
+    "box-shadow",
+    "accent-color",
+    "caret-color",
+    "column-rule-color",
+}
+_FUNCS = {"rgb", "rgba", "hsl", "hsla", "hwb", "lab", "lch", "oklab", "oklch", "color"}
+
+
+@dataclass
+class Votes:
+    """Colour (#rrggbb) → accumulated weight, plus weights from the brand's own signals only."""
+
+    weight: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    brand: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    origin: dict[str, str] = field(default_factory=dict)
+
+    def add(self, color: str, weight: float, origin: str, *, brand: bool = False) -> None:
+        """One vote; `brand` marks signals a monochrome brand is allowed to win on."""
+        self.weight[color] += weight
+        if brand:
+            self.brand[color] += weight
+        if color not in self.origin or weight >= 4:
+            self.origin[color] = origin
+
+
+@dataclass
+class BrandColors:
+    """The result: primary, secondary, palette (strongest first) and where the primary came from."""
+
+    primary: str | None
+    secondary: str | None
+    palette: list[str]
+    source: str
+
+
+@lru_cache(maxsize=4096)
+def parse_color(text: str) -> tuple[str, float] | None:
+    """('#rrggbb', alpha) for a CSS colour, None for anything else (`currentColor`, `inherit`, ...)."""
+    try:
+        color = Color(text)
+    except (ValueError, TypeError, KeyError):
+        return None
+    srgb = color.convert("srgb").fit("srgb")
+    return srgb.to_string(hex=True, alpha=False), float(srgb.alpha())
+
+
+@lru_cache(maxsize=4096)
+def chroma(hex_color: str) -> float:
+    """OKLCH chroma: how far from grey."""
+    return float(Color(hex_color).convert("oklch")["chroma"])
+
+
+@lru_cache(maxsize=65536)
+def delta_e(a: str, b: str) -> float:
+    """CIEDE2000 distance of two colours."""
+    return float(Color(a).delta_e(Color(b), method="2000"))
+
+
+def is_neutral(hex_color: str) -> bool:
+    """Grey, near-white or near-black."""
+    return chroma(hex_color) < NEUTRAL_CHROMA
+
+
+def colors_in(value: list[Node], variables: dict[str, str]) -> list[str]:
+    """The opaque-enough colours in a declaration value, `var(--x)` resolved through `variables`."""
+    found: list[str] = []
+    for token in value:
+        text: str | None = None
+        if isinstance(token, HashToken):
+            text = "#" + token.value
+        elif isinstance(token, FunctionBlock):
+            name = token.lower_name
+            if name in _FUNCS:
+                text = token.serialize()
+            elif name == "var":
+                ref = next((t.value for t in token.arguments if isinstance(t, IdentToken)), "")
+                if ref in variables:
+                    found.append(variables[ref])
+                else:
+                    found.extend(colors_in(token.arguments, variables))
+                continue
+            else:  # gradients and the like: look inside
+                found.extend(colors_in(token.arguments, variables))
+                continue
+        elif isinstance(token, IdentToken) and token.lower_value not in {"transparent", "inherit", "none"}:
+            text = token.value
+        if text is not None:
+            parsed = parse_color(text)
+            if parsed is not None and parsed[1] >= 0.3:
+                found.append(parsed[0])
+    return found
+
+
+def _sheet_factor(sheet: Sheet) -> float:
+    if sheet.inline:
+        return 1.5
+    return 0.15 if FRAMEWORK.search(sheet.url.rsplit("/", 1)[-1]) or "/vendor/" in sheet.url else 1.0
+
+
+def _decl_weight(decl: Decl) -> tuple[float, bool]:
+    """How much a colour in this declaration says about the brand, and whether it is a brand signal."""
+    sel, prop = decl.selector, decl.name
+    background = prop.startswith("background")
+    strong = bool(_STRONG_SEL.search(sel))
+    if strong and (background or prop in {"color", "fill", "border-color", "border"}):
+        weight, brand = (3.0 if background else 2.0), background
+    elif _LINK_SEL.search(sel) and prop in {"color", "fill", "text-decoration-color", "border-bottom", "background"}:
+        weight, brand = 1.5, False
+    elif background or prop in {"fill", "stroke"}:
+        weight, brand = 1.0, False
+    else:
+        weight, brand = 0.6, False
+    if ":hover" in sel or ":focus" in sel or ":active" in sel:
+        weight *= 0.5
+    return weight, brand
+
+
+def collect(site: Site) -> Votes:
+    """Weighted colour votes from the site's stylesheets, inline styles and `theme-color`."""
+    decls = [d for sheet in site.sheets for d in declarations(sheet)]
+    home = site.home
+    for tag in home.soup.find_all(style=True):
+        label = f"[inline] {tag.name} {' '.join(tag.get('class') or [])}"
+        decls.extend(inline_declarations(str(tag["style"]), label, Sheet(url=home.url, text="", inline=True)))
+    variables: dict[str, str] = {}
+    for d in decls:  # custom properties, last definition wins as in the cascade (roughly)
+        if d.name.startswith("--"):
+            got = colors_in(d.value, variables)
+            if got:
+                variables[d.name] = got[0]
+    votes = Votes()
+    for d in decls:
+        factor = _sheet_factor(d.sheet)
+        if d.name.startswith("--"):
+            got = colors_in(d.value, variables)
+            if not got or _FRAMEWORK_VAR.match(d.name):
+                continue
+            if _BRAND_NAME.search(d.name) and not _DULL_NAME.search(d.name):
+                votes.add(got[0], 5.0 * factor, f"css variable {d.name}", brand=True)
+            elif _SECOND_NAME.search(d.name) and not _DULL_NAME.search(d.name):
+                votes.add(got[0], 2.0 * factor, f"css variable {d.name}")
+            else:
+                votes.add(got[0], 0.5 * factor, f"css variable {d.name}")
+            continue
+        if d.name not in _COLOR_PROPS:
+            continue
+        weight, brand = _decl_weight(d)
+        for color in colors_in(d.value, variables):
+            votes.add(color, weight * factor, f"css {d.selector[:40]} {{{d.name}}}", brand=brand and factor >= 1)
+    theme = home.meta("theme-color")
+    parsed = parse_color(theme) if theme else None
+    if parsed:
+        votes.add(parsed[0], 8.0, "meta theme-color", brand=True)
+    return votes
+
+
+def choose(votes: Votes) -> BrandColors:
+    """Cluster the votes and pick primary, secondary and a palette."""
+    chromatic = {c: w for c, w in votes.weight.items() if not is_neutral(c)}
+    clusters = _cluster(chromatic)
+    neutral_brand = {c: w for c, w in votes.brand.items() if is_neutral(c)}
+    best_neutral = max(neutral_brand.items(), key=lambda kv: kv[1], default=None)
+    chromatic_brand = sum(w for c, w in votes.brand.items() if not is_neutral(c))
+    if best_neutral and best_neutral[1] > max(chromatic_brand, 0.0) and (
+        not clusters or best_neutral[1] >= 0.5 * clusters[0][1]
+    ):
+        # A monochrome brand: its own signals are black/white and outweigh any colour it uses.
+        rest = [rep for rep, _ in clusters[:4]]
+        return BrandColors(best_neutral[0], rest[0] if rest else None, [best_neutral[0], *rest], "monochrome")
+    if not clusters:
+        return BrandColors(None, None, [], "none")
+    primary = clusters[0][0]
+    secondary = next((rep for rep, _ in clusters[1:] if delta_e(rep, primary) > SECONDARY_DE), None)
+    palette = [rep for rep, _ in clusters[:6]]
+    return BrandColors(primary, secondary, palette, votes.origin.get(primary, "css"))
+
+
+def _cluster(weights: dict[str, float]) -> list[tuple[str, float]]:
+    """Greedy clustering, heaviest colour first: (representative, total weight), heaviest first."""
+    ordered = sorted(weights.items(), key=lambda kv: -kv[1])[:80]
+    clusters: list[list[object]] = []
+    for color, weight in ordered:
+        for cluster in clusters:
+            if delta_e(str(cluster[0]), color) <= CLUSTER_DE:
+                cluster[1] = float(str(cluster[1])) + weight
+                break
+        else:
+            clusters.append([color, weight])
+    result = [(str(c[0]), float(str(c[1]))) for c in clusters]
+    return sorted(result, key=lambda kv: -kv[1])
+
+
+def brand_colors(site: Site) -> BrandColors:
+    """Primary, secondary and palette of a site."""
+    return choose(collect(site))

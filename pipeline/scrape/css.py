@@ -1,0 +1,57 @@
+"""CSS read with tinycss2 into flat rules: selector, property, value, and the stylesheet it came from.
+
+At-rules with blocks (`@media`, `@supports`, `@layer`) are descended into; `@font-face`,
+`@keyframes` and the like carry no brand colours and are skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import tinycss2
+from tinycss2.ast import Declaration, Node, QualifiedRule
+
+from pipeline.scrape.page import Sheet
+
+_DESCEND = {"media", "supports", "layer", "document", "container"}
+
+
+@dataclass(frozen=True)
+class Decl:
+    """One declaration in context."""
+
+    selector: str
+    name: str
+    value: list[Node]
+    sheet: Sheet
+
+    @property
+    def text(self) -> str:
+        """The value serialised back to CSS."""
+        return str(tinycss2.serialize(self.value)).strip()
+
+
+def declarations(sheet: Sheet) -> list[Decl]:
+    """Every declaration of a stylesheet, in order."""
+    rules = tinycss2.parse_stylesheet(sheet.text, skip_comments=True, skip_whitespace=True)
+    return list(_walk(rules, sheet))
+
+
+def inline_declarations(style: str, selector: str, sheet: Sheet) -> list[Decl]:
+    """Declarations of a `style=""` attribute, given a pseudo-selector that says where it was."""
+    items = tinycss2.parse_blocks_contents(style, skip_comments=True, skip_whitespace=True)
+    return [Decl(selector, d.lower_name, d.value, sheet) for d in items if isinstance(d, Declaration)]
+
+
+def _walk(rules: list[Node], sheet: Sheet) -> list[Decl]:
+    out: list[Decl] = []
+    for rule in rules:
+        if isinstance(rule, QualifiedRule):
+            selector = str(tinycss2.serialize(rule.prelude)).strip()
+            for d in tinycss2.parse_blocks_contents(rule.content, skip_comments=True, skip_whitespace=True):
+                if isinstance(d, Declaration):
+                    out.append(Decl(selector, d.lower_name, d.value, sheet))
+        elif getattr(rule, "type", "") == "at-rule" and rule.lower_at_keyword in _DESCEND and rule.content:
+            inner = tinycss2.parse_rule_list(rule.content, skip_comments=True, skip_whitespace=True)
+            out.extend(_walk(inner, sheet))
+    return out

@@ -1,0 +1,102 @@
+"""Crawl one business's site within budget: the home page, its stylesheets, and a few internal
+pages (contact, about, imprint) that robots.txt allows. Only the home page may fail the scrape;
+anything else that fails is noted and skipped."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit, urlunsplit
+
+from pipeline.errors import PipelineError
+from pipeline.scrape.fetch import CSS_TYPES, HTML_TYPES, Fetcher
+from pipeline.scrape.page import Page, Sheet, Site, site_aliases
+from pipeline.scrape.robots import load_robots
+from pipeline.settings import Settings
+
+# Pages worth a visit, best first: where small businesses put contact details and their story.
+PAGE_HINTS: tuple[tuple[str, int], ...] = (
+    (r"contact|kontakt|contatt|contacto|nous-contacter|get-in-touch", 10),
+    (r"impressum|imprint|mentions|legal|note-legali", 8),
+    (r"about|ueber|uber-uns|a-propos|apropos|qui-sommes|chi-siamo|who-we-are|team|praxis", 6),
+    (r"location|find-us|anfahrt|visit|hours|oeffnungszeiten", 4),
+)
+_SKIP_EXT = re.compile(r"\.(pdf|jpe?g|png|gif|webp|svg|zip|docx?|xlsx?|mp4|mp3|ics|xml|json)$", re.I)
+
+
+def origin_of(url: str) -> str:
+    """scheme://host[:port]/ of a URL."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/", "", ""))
+
+
+def crawl(url: str, fetcher: Fetcher, settings: Settings, notes: list[str]) -> Site:
+    """Fetch the home page (its errors propagate), then stylesheets and internal pages (noted on failure)."""
+    resp = fetcher.get(url, accept=HTML_TYPES)
+    home = Page.parse(resp.url, resp.content, resp.charset)
+    origin = origin_of(resp.url)
+    site = Site(origin=origin, pages=[home], aliases=site_aliases(home, origin))
+    site.sheets = _sheets(site, home, fetcher, settings, notes)
+    extra = pick_pages(site, settings.scrape_page_budget - 1)
+    if extra:
+        robots = load_robots(origin, fetcher)
+        for page_url in extra:
+            if not robots.allowed(page_url, settings.user_agent):
+                notes.append(f"robots.txt disallows {page_url}")
+                continue
+            try:
+                got = fetcher.get(page_url, accept=HTML_TYPES)
+            except PipelineError as exc:
+                notes.append(f"page skipped: {exc}")
+                continue
+            if site.is_same_site(got.url):
+                site.pages.append(Page.parse(got.url, got.content, got.charset))
+    return site
+
+
+def may_fetch(site: Site, url: str, settings: Settings) -> bool:
+    """Assets come from the site's own origin; other hosts only when `scrape_offsite_assets` is on."""
+    return site.is_same_site(url) or settings.scrape_offsite_assets
+
+
+def _sheets(site: Site, page: Page, fetcher: Fetcher, settings: Settings, notes: list[str]) -> list[Sheet]:
+    sheets: list[Sheet] = []
+    linked = 0
+    for node in page.soup.find_all(["link", "style"]):
+        if node.name == "style":
+            sheets.append(Sheet(url=page.url, text=node.get_text(), inline=True))
+            continue
+        rels = [str(r).lower() for r in (node.get("rel") or [])]
+        href = site.absolute(str(node.get("href", "")), page.base)
+        if "stylesheet" not in rels or href is None or "alternate" in rels:
+            continue
+        if not may_fetch(site, href, settings) or linked >= settings.scrape_max_stylesheets:
+            continue
+        linked += 1
+        try:
+            got = fetcher.get(href, accept=(*CSS_TYPES, "text/plain"), max_bytes=settings.fetch_max_bytes)
+        except PipelineError as exc:
+            notes.append(f"stylesheet skipped: {exc}")
+            continue
+        sheets.append(Sheet(url=got.url, text=got.text()))
+    return sheets
+
+
+def pick_pages(site: Site, budget: int) -> list[str]:
+    """Up to `budget` internal page URLs from the home page's links, most useful first."""
+    if budget <= 0:
+        return []
+    scored: dict[str, int] = {}
+    home = site.home
+    for a in home.soup.find_all("a", href=True):
+        url = site.absolute(str(a["href"]), home.base)
+        if url is None or not site.is_same_site(url) or _SKIP_EXT.search(urlsplit(url).path):
+            continue
+        url = url.split("#", 1)[0]
+        if url.rstrip("/") == home.url.rstrip("/") or urlsplit(url).path in ("", "/", "/index.html"):
+            continue
+        hay = (urlsplit(url).path + " " + a.get_text(" ")).lower()
+        score = max((weight for pattern, weight in PAGE_HINTS if re.search(pattern, hay)), default=0)
+        if score:
+            scored[url] = max(score, scored.get(url, 0))
+    ranked = sorted(scored, key=lambda u: (-scored[u], len(u)))
+    return ranked[:budget]
