@@ -31,7 +31,9 @@ FRAMEWORK = re.compile(
 _FRAMEWORK_VAR = re.compile(r"^--(bs|tw|pico|wp|swiper|fa|glide|owl|quarto|leaflet)-", re.I)
 _BRAND_NAME = re.compile(r"primary|brand|main|accent|theme|key|highlight", re.I)
 _SECOND_NAME = re.compile(r"secondary|second|alt", re.I)
-_DULL_NAME = re.compile(r"bg|background|text|body|border|shadow|gr[ae]y|white|black|dark|light|muted|surface|page", re.I)
+_DULL_NAME = re.compile(
+    r"bg|background|text|body|border|shadow|gr[ae]y|white|black|dark|light|muted|surface|page", re.I
+)
 _STRONG_SEL = re.compile(r"btn|button|cta|\bnav|navbar|menu|header|logo|brand|hero|banner|primary|accent", re.I)
 _LINK_SEL = re.compile(r"(^|[\s>+~,(])a(\b|:|\[|\.)|link|h1|h2|h3|title|heading|icon", re.I)
 _COLOR_PROPS = {
@@ -110,6 +112,12 @@ def chroma(hex_color: str) -> float:
 def delta_e(a: str, b: str) -> float:
     """CIEDE2000 distance of two colours."""
     return float(Color(a).delta_e(Color(b), method="2000"))
+
+
+@lru_cache(maxsize=4096)
+def lightness(hex_color: str) -> float:
+    """OKLCH lightness, 0 (black) to 1 (white)."""
+    return float(Color(hex_color).convert("oklch")["lightness"])
 
 
 def is_neutral(hex_color: str) -> bool:
@@ -214,11 +222,14 @@ def choose(votes: Votes) -> BrandColors:
     """Cluster the votes and pick primary, secondary and a palette."""
     chromatic = {c: w for c, w in votes.weight.items() if not is_neutral(c)}
     clusters = _cluster(chromatic)
-    neutral_brand = {c: w for c, w in votes.brand.items() if is_neutral(c)}
+    # Only dark neutrals can be a monochrome brand's primary: white is the page, not the brand.
+    neutral_brand = {c: w for c, w in votes.brand.items() if is_neutral(c) and lightness(c) < 0.5}
     best_neutral = max(neutral_brand.items(), key=lambda kv: kv[1], default=None)
     chromatic_brand = sum(w for c, w in votes.brand.items() if not is_neutral(c))
-    if best_neutral and best_neutral[1] > max(chromatic_brand, 0.0) and (
-        not clusters or best_neutral[1] >= 0.5 * clusters[0][1]
+    if (
+        best_neutral
+        and best_neutral[1] >= chromatic_brand
+        and (not clusters or votes.weight[best_neutral[0]] >= 2 * clusters[0][1])
     ):
         # A monochrome brand: its own signals are black/white and outweigh any colour it uses.
         rest = [rep for rep, _ in clusters[:4]]

@@ -6,6 +6,7 @@ At-rules with blocks (`@media`, `@supports`, `@layer`) are descended into; `@fon
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import tinycss2
@@ -14,6 +15,8 @@ from tinycss2.ast import Declaration, Node, QualifiedRule
 from pipeline.scrape.page import Sheet
 
 _DESCEND = {"media", "supports", "layer", "document", "container"}
+# Conditional styles that are not the brand as most visitors see it.
+_SKIP_MEDIA = re.compile(r"print|prefers-contrast|prefers-color-scheme\s*:\s*dark|forced-colors|inverted-colors", re.I)
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ def _walk(rules: list[Node], sheet: Sheet) -> list[Decl]:
                 if isinstance(d, Declaration):
                     out.append(Decl(selector, d.lower_name, d.value, sheet))
         elif getattr(rule, "type", "") == "at-rule" and rule.lower_at_keyword in _DESCEND and rule.content:
+            if _SKIP_MEDIA.search(str(tinycss2.serialize(rule.prelude))):
+                continue
             inner = tinycss2.parse_rule_list(rule.content, skip_comments=True, skip_whitespace=True)
             out.extend(_walk(inner, sheet))
     return out
