@@ -214,6 +214,8 @@ class DeployResult(BaseModel):
     url: str
     version: str
     target: str = "local"
+    changed: bool = Field(True, description="False when this version was already live (a no-op re-deploy).")
+    previous: str | None = Field(None, description="The version that was live before, kept for rollback.")
 
 
 class GateCheck(BaseModel):

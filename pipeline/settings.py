@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     public_base_url: str | None = Field(
         None, description="Base URL deployed sites are reachable at; unset = the preview server's URL."
     )
+    page_weight_max_bytes: int = Field(250_000, description="Budget of one built page, images included.")
+    deploy_target: str = Field("local", description="Where sites are published: `local` (web root under var/sites).")
+    deploy_keep_versions: int = Field(3, description="Versions kept per site (current, previous, one spare).")
 
     # --- Email -------------------------------------------------------------------------------
     smtp_host: str | None = Field(None, description="SMTP server; unset = write .eml files to the outbox.")

@@ -1,0 +1,1 @@
+"""Building a lead's site: palette, assets, themes, and the bundle (`site.build_site`)."""

@@ -1,0 +1,152 @@
+"""Logo and favicon files of a site, from untrusted bytes, deterministic to the byte.
+
+Rasters are decoded under a pixel cap, flattened to their first frame, turned upright, copied
+into a fresh image (no metadata survives), resized and re-encoded with fixed encoder settings.
+SVGs go through `svg.sanitise_svg`. File names carry the content hash so they can be cached forever.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from pipeline.build.svg import UnsafeSvg, sanitise_svg, svg_size
+from pipeline.models import LogoAsset
+
+RASTER_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "ICO")
+LOGO_BOX_PX = (480, 192)  # twice the largest CSS size a theme shows the logo at
+FAVICON_PX = 32
+LOSSLESS_MAX_BYTES = 24_000  # flat logos stay lossless when that is this small
+
+
+@dataclass(frozen=True)
+class Asset:
+    """One file of the bundle with what the templates need to reference it."""
+
+    path: str
+    data: bytes
+    media_type: str
+    width: int
+    height: int
+
+
+def _named(stem: str, ext: str, data: bytes, media_type: str, width: int, height: int) -> Asset:
+    digest = hashlib.sha256(data).hexdigest()[:10]
+    return Asset(f"{stem}-{digest}.{ext}", data, media_type, width, height)
+
+
+def decode_logo(logo: LogoAsset | None) -> bytes | None:
+    """The logo's bytes, None when absent or not base64."""
+    if logo is None:
+        return None
+    try:
+        return base64.b64decode(logo.data_b64, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def open_raster(data: bytes, max_pixels: int) -> Image.Image | None:
+    """A clean RGBA copy of the first frame of a raster image, or None when unusable or too big."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data), formats=RASTER_FORMATS)
+            width, height = im.size
+            if width < 1 or height < 1 or width * height > max_pixels:
+                return None
+            im.seek(0)
+            upright = ImageOps.exif_transpose(im.convert("RGBA") if im.mode == "P" else im)
+            rgba = upright.convert("RGBA")
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, Warning, Image.DecompressionBombError):
+        return None
+    # A fresh image from raw pixels: nothing of the source's metadata (EXIF, ICC, text) comes along.
+    return Image.frombytes("RGBA", rgba.size, rgba.tobytes())
+
+
+def _fit(im: Image.Image, box: tuple[int, int]) -> Image.Image:
+    out = im.copy()
+    out.thumbnail(box, Image.Resampling.LANCZOS, reducing_gap=None)
+    return out
+
+
+def _webp(im: Image.Image, lossless: bool) -> bytes:
+    buf = io.BytesIO()
+    if lossless:
+        im.save(buf, "WEBP", lossless=True, quality=100, method=6, exact=False)
+    else:
+        im.save(buf, "WEBP", quality=82, method=6, alpha_quality=90)
+    return buf.getvalue()
+
+
+def raster_logo(im: Image.Image, box: tuple[int, int] = LOGO_BOX_PX) -> Asset:
+    """The logo resized into `box` as WebP: lossless when that is small (flat art), else lossy."""
+    fitted = _fit(im, box)
+    data = _webp(fitted, lossless=True)
+    if len(data) > LOSSLESS_MAX_BYTES:
+        lossy = _webp(fitted, lossless=False)
+        data = lossy if len(lossy) < len(data) else data
+    return _named("logo", "webp", data, "image/webp", *fitted.size)
+
+
+def raster_favicon(im: Image.Image) -> Asset:
+    """A 32×32 PNG favicon: the logo contained in a transparent square."""
+    fitted = _fit(im, (FAVICON_PX, FAVICON_PX))
+    square = Image.new("RGBA", (FAVICON_PX, FAVICON_PX), (0, 0, 0, 0))
+    square.paste(fitted, ((FAVICON_PX - fitted.width) // 2, (FAVICON_PX - fitted.height) // 2))
+    buf = io.BytesIO()
+    square.save(buf, "PNG", optimize=True)
+    return _named("favicon", "png", buf.getvalue(), "image/png", FAVICON_PX, FAVICON_PX)
+
+
+def svg_logo(data: bytes) -> Asset | None:
+    """A sanitised SVG logo, or None when nothing safe and usable remains."""
+    try:
+        clean = sanitise_svg(data)
+    except UnsafeSvg:
+        return None
+    size = svg_size(clean) or (160.0, 80.0)
+    width, height = max(1, round(size[0])), max(1, round(size[1]))
+    return _named("logo", "svg", clean, "image/svg+xml", width, height)
+
+
+def monogram(name: str, background: str, foreground: str) -> Asset:
+    """An initials favicon (SVG) for businesses without a usable logo. Colours are `#rrggbb`."""
+    words = [w for w in name.split() if w[:1].isalnum()]
+    initials = "".join(w[0] for w in words[:2]).upper() or "·"
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64" width="64" height="64">'
+        f'<rect width="64" height="64" rx="14" fill="{background}"/>'
+        f'<text x="32" y="42" font-family="system-ui,sans-serif" font-size="{30 if len(initials) > 1 else 36}" '
+        f'font-weight="700" text-anchor="middle" fill="{foreground}">{escape(initials)}</text></svg>'
+    )
+    return _named("favicon", "svg", svg.encode(), "image/svg+xml", 64, 64)
+
+
+def logo_and_favicon(
+    logo: LogoAsset | None,
+    name: str,
+    colours: tuple[str, str],
+    *,
+    max_pixels: int,
+    box: tuple[int, int] = LOGO_BOX_PX,
+) -> tuple[Asset | None, Asset]:
+    """The site's logo (None when there is no usable one) and favicon (from the logo, else initials)."""
+    data = decode_logo(logo)
+    if data:
+        looks_svg = b"<svg" in data[:2048].lower() or (logo is not None and "svg" in logo.media_type.lower())
+        if looks_svg:
+            vector = svg_logo(data)
+            if vector is not None:
+                return vector, vector
+        else:
+            im = open_raster(data, max_pixels)
+            if im is not None:
+                return raster_logo(im, box), raster_favicon(im)
+    return None, monogram(name, *colours)
