@@ -53,9 +53,25 @@ class _Header:
     dialect: type[csv.Dialect] | csv.Dialect
 
 
+# Common spellings of our columns in agencies' exports.
+HEADER_ALIASES = {
+    "e_mail": "email",
+    "email_address": "email",
+    "website_url": "website",
+    "url": "website",
+    "company_name": "company",
+    "business_name": "company",
+    "firstname": "first_name",
+    "lastname": "last_name",
+    "telephone": "phone",
+    "phone_number": "phone",
+}
+
+
 def header_name(raw: str) -> str:
-    """Normalise a header cell: trimmed, case-insensitive, spaces/hyphens as underscores."""
-    return "_".join(raw.strip().lower().replace("-", " ").split())
+    """Normalise a header cell: trimmed, case-insensitive, spaces/hyphens as underscores, aliases."""
+    name = "_".join(raw.strip().lower().replace("-", " ").split())
+    return HEADER_ALIASES.get(name, name)
 
 
 def neutralise(cell: str) -> str:
@@ -102,7 +118,7 @@ def _check_readable(path: Path) -> _Header:
     except csv.Error:
         dialect = csv.excel
     with _open_text(path) as fh:
-        reader = csv.reader(fh, dialect)
+        reader = csv.reader(fh, dialect, strict=True)
         try:
             names = next(reader, [])
             columns: dict[str, int] = {}
@@ -124,7 +140,7 @@ def _check_readable(path: Path) -> _Header:
 def _rows(path: Path, header: _Header) -> Iterator[tuple[int, list[str]]]:
     """Second pass: (spreadsheet row number, cells) of every non-blank data row."""
     with _open_text(path) as fh:
-        reader = csv.reader(fh, header.dialect)
+        reader = csv.reader(fh, header.dialect, strict=True)
         next(reader, None)
         for n, cells in enumerate(reader, start=2):
             if any(c.strip() for c in cells):

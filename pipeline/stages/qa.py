@@ -33,10 +33,14 @@ def check_site(url: str, business_name: str, session: requests.Session, timeout_
     if resp.status_code != 200:
         return GateReport(url=url, checks=checks)
     soup = BeautifulSoup(resp.text, "lxml")
+    for tag in soup(["style", "script", "template"]):
+        tag.decompose()
     text = soup.get_text(" ", strip=True)
     has_name = business_name.casefold() in text.casefold()
     checks.append(GateCheck(name="content:name", status="pass" if has_name else "fail", detail=business_name))
-    found = PLACEHOLDERS.search(text) or PLACEHOLDERS.search(" ".join(str(v) for v in soup.find_all(True)))
+    # What a visitor reads: the text and the human-facing attributes (CSS may legitimately hold `}}`)
+    attributes = " ".join(str(t.get(a, "")) for t in soup.find_all(True) for a in ("alt", "title", "aria-label"))
+    found = PLACEHOLDERS.search(text) or PLACEHOLDERS.search(attributes)
     checks.append(
         GateCheck(name="content:placeholder", status="fail" if found else "pass", detail=found.group(0) if found else "")
     )
