@@ -168,6 +168,7 @@ class LogoAsset(BaseModel):
     url: str | None = None
     width: int | None = None
     height: int | None = None
+    sha256: str | None = Field(None, description="Hash of the stored bytes (after re-encoding/sanitising).")
 
 
 class Palette(BaseModel):
@@ -197,6 +198,9 @@ class BrandProfile(BaseModel):
     sources: dict[str, str] = Field(default_factory=dict, description="field → where it came from")
     degraded: list[str] = Field(default_factory=list)
     pages_fetched: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(
+        default_factory=list, description="Non-fatal problems met while scraping (a page or asset that failed)."
+    )
 
 
 class SiteBundle(BaseModel):
