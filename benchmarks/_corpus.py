@@ -1,0 +1,192 @@
+"""Scoring the scrape stage against the hand-labelled corpus in ../shared/corpus (shared by
+`benchmarks/brand_accuracy.py` and the accuracy floor test).
+
+Each site is served on 127.0.0.1 from a free port and scraped by the real stage code. The resolver
+answers only for loopback and the settings forbid off-site assets, so absolute URLs to the
+businesses' real domains and to CDNs are never fetched: same-site ones are mapped to the local
+origin (see `pipeline.scrape.page.Site`), the rest are ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pipeline.models import BrandProfile, LeadInput
+from pipeline.scrape.colors import delta_e
+from pipeline.scrape.fetch import Fetcher
+from pipeline.scrape.names import norm
+from pipeline.settings import Settings
+from pipeline.stages.scrape import scrape
+from tests.support.servers import serve_directory
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+GOALS = {"name": 0.95, "logo": 0.90, "primary": 0.85, "email": 0.95, "phone": 0.95}
+FIELDS = ("name", "logo", "primary", "email", "phone", "address", "social", "language", "tagline")
+PRIMARY_MAX_DE = 12.0
+
+
+def loopback_only(host: str, port: int) -> list[str]:
+    """A resolver that knows loopback and nothing else: a URL on any other host cannot be fetched."""
+    if host in ("127.0.0.1", "localhost"):
+        return ["127.0.0.1"]
+    raise socket.gaierror(socket.EAI_NONAME, f"benchmark resolver: {host} is not loopback")
+
+
+def bench_settings(**overrides: Any) -> Settings:
+    """Settings for scraping the corpus: loopback allowed, no off-site assets, short timeouts."""
+    values: dict[str, Any] = {
+        "allow_loopback": True,
+        "scrape_offsite_assets": False,
+        "fetch_retries": 0,
+        "fetch_deadline_s": 10.0,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def labels() -> dict[str, dict[str, Any]]:
+    """The corpus labels, site folder → label."""
+    data: dict[str, dict[str, Any]] = json.loads((CORPUS / "sites.json").read_text(encoding="utf-8"))
+    return data
+
+
+def lead_for(site: str, url: str) -> LeadInput:
+    """A CSV row as an agency would write it: the folder name as a rough company name, no phone."""
+    company = site.replace("-", " ").title()
+    return LeadInput.model_validate(
+        {"company": company, "website": url, "email": f"owner@{site}.example.org"}, context={"allow_loopback": True}
+    )
+
+
+def scrape_corpus_site(site: str, settings: Settings | None = None) -> BrandProfile:
+    """Serve one corpus site on loopback and run the real scrape on it."""
+    settings = settings or bench_settings()
+    with serve_directory(CORPUS / "sites" / site) as url, Fetcher(settings, resolver=loopback_only) as fetcher:
+        return scrape(lead_for(site, url), settings, fetcher, final_attempt=True)
+
+
+def phone_digits(phone: str) -> str:
+    """Digits of a phone number without international prefix."""
+    d = re.sub(r"\D", "", phone)
+    return d[2:] if d.startswith("00") else d
+
+
+def same_phone(a: str, b: str) -> bool:
+    """Same number, ignoring a leading country code and trunk zero."""
+    x, y = phone_digits(a).lstrip("0"), phone_digits(b).lstrip("0")
+    if x == y:
+        return True
+    longer, shorter = (x, y) if len(x) >= len(y) else (y, x)
+    return len(shorter) >= 6 and longer.endswith(shorter) and len(longer) - len(shorter) <= 3
+
+
+def _social_key(url: str) -> str:
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").removeprefix("www.")
+    query = f"?{parts.query}" if "id=" in parts.query else ""
+    return f"{host}{parts.path.rstrip('/').lower()}{query}"
+
+
+def _found(profile: BrandProfile, name: str) -> str | None:
+    """A field's value as the scraper found it: a CSV fallback counts as 'none found'."""
+    value = getattr(profile, name)
+    return None if profile.sources.get(name) == "csv" else value
+
+
+def score(profile: BrandProfile, label: dict[str, Any]) -> dict[str, bool | None]:
+    """Per field: True right, False wrong, None when the label leaves nothing to score."""
+    out: dict[str, bool | None] = {}
+    names = {norm(n) for n in [label["name"], *label.get("name_aliases", [])]}
+    out["name"] = norm(profile.name) in names
+    logo = profile.logo
+    if label["logo"] is None:
+        out["logo"] = logo is None or logo.source == "monogram"
+    else:
+        got = urlsplit(logo.url).path.lstrip("/") if logo is not None and logo.url else None
+        out["logo"] = got in label["logo"]
+    acceptable = label["colors"]["acceptable"]
+    out["primary"] = min(delta_e(profile.palette.primary, c) for c in acceptable) <= PRIMARY_MAX_DE
+    for key in ("email", "phone"):
+        want, got = label[key], _found(profile, key)
+        if want is None:
+            out[key + "∅"] = got is None
+            out[key] = None
+        elif key == "email":
+            out[key] = got is not None and got.lower() == want.lower()
+        else:
+            out[key] = got is not None and same_phone(got, want)
+    want_addr, got_addr = label.get("address"), profile.address
+    if want_addr is None:
+        out["address"] = None
+    else:
+        tokens = set(norm(want_addr).split())
+        out["address"] = got_addr is not None and len(tokens & set(norm(got_addr).split())) >= 0.6 * len(tokens)
+    out["social"] = {_social_key(u) for u in label.get("social", [])} == {_social_key(u) for u in profile.social}
+    out["language"] = profile.language == label.get("language")
+    want_tag = label.get("tagline")
+    got_tag = norm(profile.tagline or "")
+    out["tagline"] = (
+        (got_tag == "")
+        if want_tag is None
+        else bool(got_tag) and (norm(want_tag) in got_tag or got_tag in norm(want_tag))
+    )
+    return out
+
+
+@dataclass
+class SiteResult:
+    """One site's profile and scores."""
+
+    site: str
+    profile: BrandProfile
+    scores: dict[str, bool | None]
+    seconds: float
+    detail: dict[str, str] = field(default_factory=dict)
+
+
+def run(sites: Iterable[str] | None = None, settings: Settings | None = None) -> list[SiteResult]:
+    """Scrape and score every corpus site (or the given ones)."""
+    all_labels = labels()
+    results = []
+    for site in sites or sorted(all_labels):
+        started = time.monotonic()
+        profile = scrape_corpus_site(site, settings)
+        elapsed = time.monotonic() - started
+        label = all_labels[site]
+        detail = {
+            "name": profile.name,
+            "logo": f"{profile.logo.source}:{urlsplit(profile.logo.url or '').path}" if profile.logo else "-",
+            "primary": f"{profile.palette.primary} ({profile.sources.get('palette', '')})",
+            "email": str(_found(profile, "email")),
+            "phone": str(_found(profile, "phone")),
+            "want": " | ".join(
+                str(v)
+                for v in (label["name"], label["logo"], label["colors"]["primary"], label["email"], label["phone"])
+            ),
+        }
+        results.append(SiteResult(site, profile, score(profile, label), elapsed, detail))
+    return results
+
+
+def totals(results: list[SiteResult]) -> dict[str, tuple[int, int]]:
+    """Field → (right, scored) over all sites; fields with a None score are not counted."""
+    out: dict[str, tuple[int, int]] = {}
+    keys = [*FIELDS, "email∅", "phone∅"]
+    for key in keys:
+        scored = [r.scores[key] for r in results if r.scores.get(key) is not None]
+        out[key] = (sum(1 for s in scored if s), len(scored))
+    return out
+
+
+def rate(pair: tuple[int, int]) -> float:
+    """right / scored, 1.0 when nothing was scored."""
+    right, n = pair
+    return right / n if n else 1.0

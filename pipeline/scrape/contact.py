@@ -1,0 +1,207 @@
+"""Contact details: phone, email, postal address and social profiles.
+
+Sources in order of trust: schema.org JSON-LD and microdata, `tel:`/`mailto:` links, then visible
+text (labelled phone numbers, plain email addresses, `<address>`). Placeholders from templates
+(`info@example.com`, `+1234567890`, `[Your Phone Number]`) are never reported.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from bs4 import Tag
+
+from pipeline.scrape.page import Page, clean, hidden, ld_types
+
+_EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,24}\b")
+_PLACEHOLDER_MAIL = re.compile(
+    r"@(example|domain|yourdomain|your-domain|email|mail|test|company|website|sitename)\.|^(name|your|you|user|email|"
+    r"john|jane|someone)@|\.(png|jpe?g|gif|webp|svg)$",
+    re.I,
+)
+_PHONE = re.compile(r"(?<![\w.])(?:\+|00)?\(?\d[\d\s().\-/]{5,18}\d(?![\w])")
+_PHONE_LABEL = re.compile(
+    r"(tel|phone|telefon|téléphone|tél|fon|call|ruf|mobil|handy|cell|☎|📞|whatsapp)\W{0,4}$", re.I
+)
+SOCIAL_HOSTS = (
+    "facebook.com",
+    "instagram.com",
+    "twitter.com",
+    "x.com",
+    "linkedin.com",
+    "youtube.com",
+    "tiktok.com",
+    "pinterest.com",
+    "threads.net",
+    "xing.com",
+    "tripadvisor.com",
+    "yelp.com",
+)
+_SHARE = re.compile(
+    r"sharer|/share|intent/|/dialog/|shareArticle|/plugins/|your[-_]?(user|page|name|profile)|/username", re.I
+)
+_PERSONAL = re.compile(r"team|staff|chef|member|testimonial|author|review|person|employee|mitarbeiter", re.I)
+_BUSINESS_CONTAINER = re.compile(r"Organization|Business|Restaurant|Store|Cafe|Dentist|Physician|Bakery", re.I)
+
+
+@dataclass
+class Contact:
+    """What was found, each with the place it came from."""
+
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+    social: list[str] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+def digits(phone: str) -> str:
+    """Only the digits of a phone number."""
+    return re.sub(r"\D", "", phone)
+
+
+def placeholder_phone(phone: str) -> bool:
+    """Template numbers: runs like 123456 or 000000, one repeated digit, 555-01xx, too few digits."""
+    d = digits(phone)
+    return len(d) < 6 or len(d) > 15 or "123456" in d or "000000" in d or len(set(d)) <= 2 or "55501" in d
+
+
+def _ld_business(page: Page) -> list[dict[str, Any]]:
+    return [item for item in page.json_ld() if ld_types(item) and not ld_types(item) <= {"webpage", "website"}]
+
+
+def find_email(page: Page) -> tuple[str, str] | None:
+    """(address, source): JSON-LD, then a `mailto:` link, then an address in visible text."""
+    for item in _ld_business(page):
+        value = item.get("email")
+        if isinstance(value, str) and _usable_email(value.removeprefix("mailto:")):
+            return value.removeprefix("mailto:").strip(), "json-ld"
+    for a in page.soup.select('a[href^="mailto:" i]'):
+        address = unquote(str(a["href"])[7:].split("?", 1)[0]).strip()
+        if _usable_email(address) and not hidden(a):
+            return address, "mailto"
+    for text, _ in page.visible_text_nodes():
+        for match in _EMAIL.finditer(text):
+            if _usable_email(match[0]):
+                return match[0], "text"
+    return None
+
+
+def _usable_email(address: str) -> bool:
+    return bool(_EMAIL.fullmatch(address.strip())) and not _PLACEHOLDER_MAIL.search(address.strip())
+
+
+def find_phone(page: Page) -> tuple[str, str] | None:
+    """(number as shown, source): JSON-LD, then a `tel:` link, then a labelled number in text."""
+    for item in _ld_business(page):
+        value = item.get("telephone")
+        if isinstance(value, str) and not placeholder_phone(value):
+            return _shown_as(page, value), "json-ld"
+    for scope in page.soup.find_all(itemprop="telephone"):
+        value = clean(str(scope.get("content") or scope.get_text(" ")))
+        if value and not placeholder_phone(value):
+            return value, "microdata"
+    for a in page.soup.select('a[href^="tel:" i]'):
+        number = unquote(str(a["href"])[4:]).strip()
+        if placeholder_phone(number) or hidden(a):
+            continue
+        shown = _PHONE.search(clean(a.get_text(" ")))
+        if shown and digits(shown[0])[-6:] == digits(number)[-6:]:
+            return shown[0].strip(), "tel"
+        return number, "tel"
+    text_nodes = list(page.visible_text_nodes())
+    for i, (text, _) in enumerate(text_nodes):
+        for match in _PHONE.finditer(text):
+            before = text[: match.start()] or (text_nodes[i - 1][0] if i else "")
+            shaped = match[0].strip().startswith(("+", "0", "(")) and re.search(r"[\s.\-/]", match[0].strip())
+            if placeholder_phone(match[0]) or not (_PHONE_LABEL.search(before.strip()) or shaped):
+                continue
+            return match[0].strip(), "text"
+    return None
+
+
+def _shown_as(page: Page, number: str) -> str:
+    """The spelling of `number` shown on the page (same digits, last 6 at least), else as given."""
+    tail = digits(number)[-6:]
+    for text, _ in page.visible_text_nodes():
+        for match in _PHONE.finditer(text):
+            if digits(match[0]).endswith(tail):
+                return match[0].strip()
+    return number.strip()
+
+
+def find_address(page: Page) -> tuple[str, str] | None:
+    """(one-line address, source) from JSON-LD, microdata or an `<address>` element."""
+    for item in _ld_business(page):
+        addr = item.get("address")
+        if isinstance(addr, list) and addr:
+            addr = addr[0]
+        if isinstance(addr, dict):
+            line = _postal_line(addr)
+            if line:
+                return line, "json-ld"
+        elif isinstance(addr, str) and clean(addr):
+            return clean(addr), "json-ld"
+    for scope in page.soup.find_all(itemtype=re.compile("PostalAddress", re.I)):
+        props = {str(t.get("itemprop")): clean(t.get_text(" ")) for t in scope.find_all(itemprop=True)}
+        line = _postal_line(props)
+        if line:
+            return line, "microdata"
+    for tag in page.soup.find_all("address"):
+        lines = [
+            clean(s) for s in tag.stripped_strings if clean(s) and not _EMAIL.search(s) and not _PHONE.fullmatch(s)
+        ]
+        if lines and not hidden(tag):
+            return ", ".join(lines[:3]), "address element"
+    return None
+
+
+def _postal_line(addr: dict[str, Any]) -> str | None:
+    street = clean(str(addr.get("streetAddress") or ""))
+    town = " ".join(clean(str(addr.get(k) or "")) for k in ("postalCode", "addressLocality") if addr.get(k))
+    parts = [p for p in (street, town) if p]
+    return ", ".join(parts) if parts else None
+
+
+def find_social(page: Page) -> list[str]:
+    """The business's own social profile URLs linked from the page (no share buttons, no staff)."""
+    found: list[str] = []
+    seen: set[str] = set()
+    for a in page.soup.find_all("a", href=True):
+        href = str(a["href"]).strip()
+        parts = urlsplit(href)
+        host = (parts.hostname or "").lower().removeprefix("www.").removeprefix("m.")
+        if parts.scheme not in ("http", "https") or not any(host == h or host.endswith("." + h) for h in SOCIAL_HOSTS):
+            continue
+        if (parts.path.strip("/") == "" and "id=" not in parts.query) or _SHARE.search(href) or hidden(a):
+            continue
+        if any(
+            isinstance(p, Tag) and _PERSONAL.search(f"{p.get('id', '')} {' '.join(p.get('class') or [])}")
+            for p in a.parents
+        ):
+            continue
+        key = host + parts.path.rstrip("/").lower() + ("?" + parts.query if "id=" in parts.query else "")
+        if key not in seen:
+            seen.add(key)
+            found.append(href)
+    return found
+
+
+def extract_contact(pages: list[Page]) -> Contact:
+    """Contact details from the home page; later pages only fill what the home page lacks.
+    Social links come from the home page alone (other pages link staff and partners)."""
+    contact = Contact(social=find_social(pages[0]))
+    if contact.social:
+        contact.sources["social"] = "home links"
+    for index, page in enumerate(pages):
+        where = "" if index == 0 else f" ({urlsplit(page.url).path})"
+        for name, finder in (("phone", find_phone), ("email", find_email), ("address", find_address)):
+            if getattr(contact, name) is None:
+                got = finder(page)
+                if got:
+                    setattr(contact, name, got[0])
+                    contact.sources[name] = got[1] + where
+    return contact

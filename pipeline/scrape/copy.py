@@ -1,0 +1,107 @@
+"""Words for the demo site: tagline, a few paragraphs, a services list, and the content's language
+(from the words themselves: a template's `lang` attribute is often wrong)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from bs4 import Tag
+
+from pipeline.scrape.names import norm
+from pipeline.scrape.page import Page, clean, hidden
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+STOPWORDS: dict[str, frozenset[str]] = {
+    "en": _words("the and of to in for is you your with our we are on at this from"),
+    "de": _words("der die das und ist wir sie mit für ihr ihre den von zu auf ein eine nicht bei"),
+    "fr": _words("le la les et des est vous nous pour une dans du au avec sur votre ce qui"),
+    "it": _words("il di che e la per un una sono con del della nel alla gli le ci si"),
+    "es": _words("el la los las y de que en un una por con para su es del al"),
+    "nl": _words("de het een en van is dat op te voor met zijn wij u niet"),
+    "pt": _words("o a os as e de que em um uma para com por do da no na"),
+}
+_CHROME = re.compile(r"nav|menu|footer|cookie|consent|breadcrumb|sidebar|modal|popup|preloader|skip", re.I)
+_SERVICES = re.compile(
+    r"service|leistung|prestation|servizi|angebot|what-we-do|offer|speciali|treatment|behandlung|soins|menu", re.I
+)
+_HERO = re.compile(r"hero|banner|masthead|jumbotron|intro|slogan|tagline|lead|subtitle|cover|showcase|welcome", re.I)
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+def _classes(tag: Tag) -> str:
+    return f"{tag.get('id', '')} {' '.join(tag.get('class') or [])}"
+
+
+def _in_chrome(tag: Tag) -> bool:
+    return any(
+        isinstance(p, Tag) and (p.name in ("nav", "footer") or _CHROME.search(_classes(p))) for p in [tag, *tag.parents]
+    )
+
+
+def language(page: Page) -> tuple[str | None, str]:
+    """(ISO 639-1 code, source): stopword counts of the visible text, else the `lang` attribute."""
+    words = Counter(w.lower() for text, _ in page.visible_text_nodes() for w in _WORD.findall(text))
+    scores = {lang: sum(words[w] for w in stop) for lang, stop in STOPWORDS.items()}
+    best = max(scores, key=lambda k: scores[k])
+    ranked = sorted(scores.values(), reverse=True)
+    if ranked[0] >= 8 and ranked[0] >= 1.5 * ranked[1]:
+        return best, "text"
+    attr = page.soup.html.get("lang") if page.soup.html else None
+    if attr:
+        return str(attr).split("-")[0].lower()[:2], "lang attribute"
+    return (best, "text") if ranked[0] else (None, "none")
+
+
+def tagline(page: Page, name: str) -> tuple[str | None, str]:
+    """The slogan or hero headline: a short heading or lead line in the hero, else the first h1
+    that is more than the business's name, else the line under the name in the header."""
+    name_key = norm(name)
+    for tag in page.soup.find_all(["h1", "h2", "p"]):
+        if not isinstance(tag, Tag) or hidden(tag) or _in_chrome(tag):
+            continue
+        text = clean(tag.get_text(" "))
+        words = len(text.split())
+        if not (2 <= words <= 16) or norm(text) == name_key:
+            continue
+        in_hero = any(isinstance(p, Tag) and _HERO.search(_classes(p)) for p in [tag, *tag.parents])
+        if tag.name == "h1" or (in_hero and tag.name in ("h2", "p")):
+            return text.rstrip(" .") if not text.endswith("!") else text, "hero" if in_hero else "h1"
+    return None, "none"
+
+
+def paragraphs(pages: list[Page], limit: int = 4) -> list[str]:
+    """Up to `limit` real paragraphs (12+ words) of body copy, home page first, no duplicates."""
+    found: list[str] = []
+    for page in pages:
+        for p in page.soup.find_all("p"):
+            if hidden(p) or _in_chrome(p):
+                continue
+            text = clean(p.get_text(" "))
+            if len(text.split()) >= 12 and text not in found and "©" not in text:
+                found.append(text)
+            if len(found) >= limit:
+                return found
+    return found
+
+
+def services(page: Page, limit: int = 8) -> list[str]:
+    """Short headings or list items inside a section about services."""
+    found: list[str] = []
+    for section in page.soup.find_all(["section", "div", "ul"]):
+        heading = section.find(["h1", "h2", "h3"])
+        label = _classes(section) + " " + (clean(heading.get_text(" ")) if isinstance(heading, Tag) else "")
+        if not _SERVICES.search(label) or _in_chrome(section) or hidden(section):
+            continue
+        for item in section.find_all(["h3", "h4", "li"]):
+            text = clean(item.get_text(" "))
+            if 1 <= len(text.split()) <= 6 and text not in found and not item.find("a", href=re.compile("^#|^/$")):
+                found.append(text)
+        if len(found) >= 2:
+            return found[:limit]
+        found.clear()
+    return found

@@ -1,0 +1,46 @@
+"""What a lead gets when its site gives nothing usable: a generated monogram logo, a default
+palette, and the CSV row's own details, each flagged in `degraded`."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import re
+
+from pipeline.models import BrandProfile, LeadInput, LogoAsset, Palette
+
+DEFAULT_PALETTE = Palette(primary="#1f4e79", secondary="#f2a900", colors=["#1f4e79", "#f2a900"])
+
+
+def monogram_logo(name: str, color: str) -> LogoAsset:
+    """A generated SVG monogram (initials in white on the brand colour)."""
+    initials = "".join(w[0] for w in re.findall(r"[^\W_]+", name)[:2]).upper() or "?"
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="120" viewBox="0 0 120 120">'
+        f'<rect width="120" height="120" rx="24" fill="{html.escape(color)}"/>'
+        '<text x="60" y="76" font-family="sans-serif" font-size="48" font-weight="700" '
+        f'text-anchor="middle" fill="#ffffff">{html.escape(initials)}</text></svg>'
+    ).encode()
+    return LogoAsset(
+        media_type="image/svg+xml",
+        data_b64=base64.b64encode(svg).decode(),
+        source="monogram",
+        width=120,
+        height=120,
+        sha256=hashlib.sha256(svg).hexdigest(),
+    )
+
+
+def fallback_profile(lead: LeadInput, reason: str) -> BrandProfile:
+    """The profile made from the CSV row alone, flagged degraded."""
+    return BrandProfile(
+        name=lead.company,
+        website=lead.website,
+        logo=monogram_logo(lead.company, DEFAULT_PALETTE.primary),
+        palette=DEFAULT_PALETTE,
+        phone=lead.phone or None,
+        email=lead.email,
+        sources={"name": "csv", "logo": "monogram", "palette": "default", "email": "csv", "phone": "csv"},
+        degraded=[f"site unreachable: {reason}", "name: csv", "logo: monogram", "palette: default"],
+    )

@@ -1,0 +1,159 @@
+"""Logo candidates, best first: the image in the header/nav or a logo container, an inline SVG
+there, a CSS background logo, then schema.org `logo`, `og:image`, apple-touch-icon and favicons.
+
+Each candidate gets a score from what it is and where it sits; `<img>`s need a minimum score (a
+photo in the content is not a logo), icons are always a last resort.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+from bs4 import Tag
+
+from pipeline.scrape.css import declarations
+from pipeline.scrape.names import norm
+from pipeline.scrape.page import Page, Site, hidden, ld_types
+
+MIN_IMG_SCORE = 5.0
+_LOGO = re.compile(r"logo|brand|wordmark|signet", re.I)
+_HEADERISH = re.compile(r"header|navbar|\bnav\b|masthead|topbar|site-title|branding", re.I)
+_NOT_LOGO = re.compile(
+    r"facebook|instagram|twitter|linkedin|youtube|tiktok|whatsapp|pinterest|yelp|tripadvisor|google|"
+    r"sprite|flag|arrow|icon-|spinner|loader|placeholder|banner|hero|slide|background|\bbg\b|partner|sponsor|payment|"
+    r"bus|metro|tram|train|parking",
+    re.I,
+)
+_URL = re.compile(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)", re.I)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A possible logo: absolute URL (or inline SVG markup), where it was found, and its score."""
+
+    source: str
+    score: float
+    url: str | None = None
+    svg: str | None = None
+
+
+def _attr_text(tag: Tag) -> str:
+    parts = [str(tag.get(a, "")) for a in ("src", "alt", "id", "title", "data-src")]
+    parts.append(" ".join(tag.get("class") or []))
+    return " ".join(parts)
+
+
+def _ancestors(tag: Tag, depth: int = 4) -> list[Tag]:
+    out: list[Tag] = []
+    for parent in tag.parents:
+        if not isinstance(parent, Tag) or parent.name in ("body", "html", "[document]"):
+            break
+        out.append(parent)
+        if len(out) >= depth:
+            break
+    return out
+
+
+def _place_score(tag: Tag, site: Site, name_key: str) -> tuple[float, str]:
+    """Score from an element's own hints and where it sits; also the label of that place."""
+    score, place = 0.0, "img"
+    own = _attr_text(tag)
+    if _LOGO.search(own):
+        score, place = score + 5, "img[logo]"
+    near = _ancestors(tag)
+    if any(_LOGO.search(f"{p.get('id', '')} {' '.join(p.get('class') or [])}") for p in near):
+        score, place = score + 4, "logo container"
+    chain = list(tag.parents)
+    if any(
+        p.name in ("header", "nav") or _HEADERISH.search(f"{p.get('id', '')} {' '.join(p.get('class') or [])}")
+        for p in chain
+        if isinstance(p, Tag)
+    ):
+        score += 3
+        place = "header " + place
+    if any(isinstance(p, Tag) and p.name == "footer" for p in chain):
+        score -= 1
+    alt = norm(str(tag.get("alt", "")))
+    if name_key and alt and (name_key in alt or alt in name_key):
+        score += 3
+    filename = norm(urlsplit(str(tag.get("src", ""))).path.rsplit("/", 1)[-1].rsplit(".", 1)[0])
+    if name_key and filename and any(w in filename for w in name_key.split() if len(w) > 3):
+        score += 2
+    link = next((p for p in near if p.name == "a"), None)
+    if link is not None:
+        href = site.absolute(str(link.get("href", "")))
+        if href and site.is_same_site(href) and urlsplit(href).path in ("", "/", "/index.html", "/index.php"):
+            score += 2
+    if _NOT_LOGO.search(own):
+        score -= 4
+    for dim in ("width", "height"):
+        value = re.match(r"\d+", str(tag.get(dim, "")))
+        if value and int(value[0]) < 24:
+            score -= 6
+    return score, place
+
+
+def candidates(site: Site, name: str) -> list[Candidate]:
+    """Every logo candidate of the home page, best first."""
+    page = site.home
+    name_key = norm(name)
+    found: list[Candidate] = []
+    for index, img in enumerate(page.soup.find_all("img")):
+        src = str(img.get("src") or img.get("data-src") or "").strip()
+        url = site.absolute(src, page.base)
+        if url is None or hidden(img):
+            continue
+        score, place = _place_score(img, site, name_key)
+        score += max(0.0, 1.0 - index * 0.1)  # the first images of a page are the header's
+        if score >= MIN_IMG_SCORE:
+            found.append(Candidate(place, score, url=url))
+    for svg in page.soup.find_all("svg"):
+        score, place = _place_score(svg, site, name_key)
+        if score >= MIN_IMG_SCORE + 2 and len(str(svg)) < 200_000:
+            found.append(Candidate("inline-svg", score - 1, svg=str(svg)))
+    found.extend(_css_background_logos(site))
+    found.extend(_declared_logos(page, site))
+    return sorted(found, key=lambda c: -c.score)
+
+
+def _css_background_logos(site: Site) -> list[Candidate]:
+    found = []
+    for sheet in site.sheets:
+        for decl in declarations(sheet):
+            if not decl.name.startswith("background") or not _LOGO.search(decl.selector):
+                continue
+            match = _URL.search(decl.text)
+            if match and not match[1].startswith("data:"):
+                url = site.absolute(urljoin(sheet.url, match[1]))
+                if url:
+                    found.append(Candidate("css-background", 7.0, url=url))
+    return found
+
+
+def _declared_logos(page: Page, site: Site) -> list[Candidate]:
+    """schema.org logo, og:image, apple-touch-icon and favicons, in that order of trust."""
+    found = []
+    for item in page.json_ld():
+        logo = item.get("logo")
+        if isinstance(logo, dict):
+            logo = logo.get("url") or logo.get("contentUrl")
+        if isinstance(logo, str) and ld_types(item):
+            url = site.absolute(logo, page.base)
+            if url:
+                found.append(Candidate("schema.org logo", 4.5, url=url))
+    og = page.meta("og:image", "og:image:url")
+    if og:
+        url = site.absolute(og, page.base)
+        if url:
+            found.append(Candidate("og:image", 3.5 if _LOGO.search(og) else 2.0, url=url))
+    for rel, score in (("apple-touch-icon", 1.5), ("apple-touch-icon-precomposed", 1.4), ("icon", 1.0)):
+        for link in page.links(rel):
+            url = site.absolute(str(link.get("href", "")), page.base)
+            if url is None:
+                continue
+            size = max((int(n) for n in re.findall(r"(\d+)x\d+", str(link.get("sizes", "")))), default=0)
+            bonus = 0.3 if url.lower().endswith(".svg") else min(size, 512) / 2048
+            found.append(Candidate(rel if rel != "icon" else "favicon", score + bonus, url=url))
+    return found

@@ -1,0 +1,165 @@
+"""The business name: candidates from every place a site states its name, each weighted by how
+reliable that place is, and each candidate scored by how many places agree with it.
+
+Places: `og:site_name`, schema.org JSON-LD and microdata of the business, `application-name`, the
+header brand element and logo `alt`, segments of `<title>`, a short `<h1>`, the copyright line.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from bs4 import Tag
+
+from pipeline.scrape.page import Page, clean, ld_types
+
+NON_BUSINESS_TYPES = {
+    "webpage",
+    "website",
+    "breadcrumblist",
+    "listitem",
+    "person",
+    "article",
+    "blogposting",
+    "product",
+    "offer",
+    "faqpage",
+    "question",
+    "answer",
+    "imageobject",
+    "postaladdress",
+    "geocoordinates",
+    "openinghoursspecification",
+    "searchaction",
+    "review",
+    "aggregaterating",
+    "menu",
+    "service",
+    "event",
+}
+_SEPARATORS = re.compile(r"\s+[|–—\-·:~•»]+\s+|\s*[|–—·•»]\s*")
+_LOGO_WORDS = re.compile(r"\b(logo|logotype|icon|image|home|startseite|accueil)\b", re.I)
+_BRAND_SELECTORS = (
+    ".navbar-brand",
+    ".site-title",
+    ".site-name",
+    ".brand",
+    ".logo",
+    "#logo",
+    "[class*=logo]",
+    "[class*=brand]",
+    "header h1",
+    "header .title",
+)
+_COPYRIGHT = re.compile(r"(?:©|\(c\)|copyright)\s*(?:\d{4}\s*(?:[-–]\s*\d{4})?)?\s*,?\s*([^.|·•\n]{3,60})", re.I)
+
+
+@dataclass(frozen=True)
+class Clue:
+    """A place that states a name: its text, source and weight."""
+
+    text: str
+    source: str
+    weight: float
+
+
+def norm(text: str) -> str:
+    """Lower-case, accents and punctuation removed, spaces collapsed: for comparing names."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    text = text.replace("&", " and ").replace("'s ", "s ")
+    return " ".join(re.sub(r"[^\w]+", " ", text).split())
+
+
+def clues(page: Page) -> list[Clue]:
+    """Every place on the page that states the business's name."""
+    found: list[Clue] = []
+
+    def add(text: str | None, source: str, weight: float) -> None:
+        value = clean(text or "")
+        if 2 <= len(value) <= 80:
+            found.append(Clue(value, source, weight))
+
+    add(page.meta("og:site_name"), "og:site_name", 6)
+    for item in page.json_ld():
+        types = ld_types(item)
+        name = item.get("name")
+        if isinstance(name, str) and types and not types <= NON_BUSINESS_TYPES:
+            add(name, "json-ld", 5)
+        elif isinstance(name, str) and "website" in types:
+            add(name, "json-ld website", 3)
+    for scope in page.soup.find_all(itemtype=re.compile(r"Organization|Business|Restaurant|Store|Cafe|Dentist", re.I)):
+        prop = scope.find(itemprop="name")
+        if isinstance(prop, Tag):
+            add(str(prop.get("content") or prop.get_text(" ")), "microdata", 5)
+    add(page.meta("application-name", "apple-mobile-web-app-title"), "application-name", 4)
+    for selector in _BRAND_SELECTORS:
+        for tag in page.soup.select(selector)[:2]:
+            text = clean(tag.get_text(" "))
+            if text and len(text.split()) <= 8:
+                add(text, f"brand {selector}", 4)
+            for img in tag.find_all("img", alt=True)[:1]:
+                add(_LOGO_WORDS.sub("", str(img["alt"])), "logo alt", 3)
+    title = clean(page.soup.title.get_text()) if page.soup.title else ""
+    add(title, "title", 2)
+    for part in _SEPARATORS.split(title):
+        add(part, "title segment", 3)
+    for h1 in page.soup.find_all("h1")[:2]:
+        text = clean(h1.get_text(" "))
+        if len(text.split()) <= 6:
+            add(text, "h1", 2)
+    footer = page.soup.find("footer") or page.soup
+    match = _COPYRIGHT.search(clean(footer.get_text(" ")))
+    if match:
+        add(
+            re.sub(
+                r"\b(all rights reserved|alle rechte vorbehalten|tous droits réservés)\b.*", "", match[1], flags=re.I
+            ),
+            "copyright",
+            3,
+        )
+    return found
+
+
+def _support(candidate: str, clue: str) -> float:
+    """How far a clue agrees with a candidate: 1 equal, 0.7 when the clue starts with it (names
+    lead: "Name - Trade"), 0.4 when it holds it elsewhere as whole words, else 0."""
+    if candidate == clue:
+        return 1.0
+    if clue.startswith(candidate + " "):
+        return 0.7
+    if candidate and re.search(rf"(^| ){re.escape(candidate)}( |$)", clue):
+        return 0.4
+    return 0.0
+
+
+def _tidy(text: str) -> str:
+    """Drop decoration around a name (emoji, bullets, quotes) but keep its own punctuation."""
+    return re.sub(r"^[^\w(]+|[^\w.)!]+$", "", text).strip()
+
+
+def _display(variants: list[str]) -> str:
+    """Of the spellings of one name, the one a person would write: not ALL CAPS when avoidable."""
+    return sorted(variants, key=lambda v: (v.isupper(), v.islower(), len(v)))[0]
+
+
+def best_name(page: Page) -> tuple[str, str] | None:
+    """(name, source) with the most agreement among the page's clues, or None."""
+    found = clues(page)
+    if not found:
+        return None
+    best: tuple[float, str, str] | None = None
+    normed = [(norm(c.text), c) for c in found]
+    for key, clue in normed:
+        if not key or len(key.split()) > 7:
+            continue
+        score = sum(other.weight * _support(key, other_key) for other_key, other in normed)
+        score -= 0.3 * max(0, len(key.split()) - 3)  # long candidates are slogans more often than names
+        if best is None or score > best[0] + 1e-9:
+            best = (score, key, clue.source)
+    if best is None:
+        return None
+    variants = [_tidy(c.text) for k, c in normed if k == best[1]]
+    return _display(variants), best[2]
