@@ -4,6 +4,7 @@ loopback port, in name order from --first-port (8701, 8702, ...). Stops on SIGTE
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import signal
 import threading
@@ -15,7 +16,7 @@ ORDER = ["rosies-bakery", "northside-plumbing", "bloom-florist"]
 
 
 class Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -32,10 +33,8 @@ def main() -> None:
         print(f"example site {name}: http://127.0.0.1:{args.first_port + i}/", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         stop.wait()
-    except KeyboardInterrupt:
-        pass
     for server in servers:
         server.shutdown()
 

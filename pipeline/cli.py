@@ -136,7 +136,11 @@ def redis_run(app: App) -> None:
     import time
 
     if app.settings.redis_url:
+        # Under honcho, a process that exits stops all the others: stay up, doing nothing.
         console.print(f"REDIS_URL is set ({app.settings.redis_url}); no embedded Redis to run")
+        import signal
+
+        signal.pause()
         return
     redis_conn.start_embedded(app.settings)
     try:
@@ -413,5 +417,7 @@ def main() -> None:
         cli(auto_envvar_prefix="PIPELINE", standalone_mode=True)
     except Exception as exc:
         logging.getLogger("pipeline.cli").debug("unexpected error", exc_info=True)
-        click.echo(f"Error: unexpected {type(exc).__name__}: {exc} (rerun with --log-level DEBUG for details)", err=True)
+        click.echo(
+            f"Error: unexpected {type(exc).__name__}: {exc} (rerun with --log-level DEBUG for details)", err=True
+        )
         sys.exit(1)

@@ -28,7 +28,7 @@ class PauseState(BaseModel):
 def pause(conn: redis.Redis, reason: str, by: str = "operator") -> None:
     """Stop every worker from starting new jobs. Queued and scheduled jobs stay where they are."""
     with conn.pipeline(transaction=True) as pipe:
-        rq_suspend(pipe)  # type: ignore[arg-type]
+        rq_suspend(pipe)
         pipe.hset(PAUSE_KEY, mapping={"reason": reason, "since": utcnow().isoformat(), "by": by})
         pipe.execute()
 
@@ -36,7 +36,7 @@ def pause(conn: redis.Redis, reason: str, by: str = "operator") -> None:
 def resume(conn: redis.Redis) -> None:
     """Let workers take jobs again."""
     with conn.pipeline(transaction=True) as pipe:
-        rq_resume(pipe)  # type: ignore[arg-type]
+        rq_resume(pipe)
         pipe.delete(PAUSE_KEY)
         pipe.execute()
 
@@ -50,6 +50,6 @@ def state(conn: redis.Redis) -> PauseState:
     return PauseState(
         paused=True,
         reason=info.get("reason", "suspended outside the pipeline (rq suspend)"),
-        since=info.get("since"),  # type: ignore[arg-type]
+        since=info.get("since"),
         by=info.get("by"),
     )

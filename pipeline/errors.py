@@ -1,10 +1,11 @@
 """The pipeline's error tree. Wrappers translate library exceptions into it at the boundary.
 
-    PipelineError
-    ├── TransientError     timeouts, connection errors, 429/5xx, SMTP 4xx before DATA: retried
-    ├── PermanentError     bad data, 4xx, blocked address, SMTP 5xx: not retried
-    │   └── AmbiguousSend  the SMTP server may have accepted the message: never retried, held
-    └── InputError         a file or argument given by a person is unusable (CLI exits non-zero)
+PipelineError
+├── TransientError     timeouts, connection errors, 429/5xx, SMTP 4xx before DATA: retried
+├── PermanentError     bad data, 4xx, SMTP 5xx: not retried
+│   ├── BlockedAddress a scheme, host or address the pipeline refuses to contact
+│   └── AmbiguousSend  the SMTP server may have accepted the message: never retried, held
+└── InputError         a file or argument given by a person is unusable (CLI exits non-zero)
 """
 
 from __future__ import annotations

@@ -80,7 +80,7 @@ def neutralise(cell: str) -> str:
 
 
 def _open_text(path: Path) -> io.TextIOWrapper:
-    return open(path, encoding="utf-8-sig", errors="strict", newline="")  # noqa: SIM115
+    return open(path, encoding="utf-8-sig", errors="strict", newline="")
 
 
 def _check_readable(path: Path) -> _Header:

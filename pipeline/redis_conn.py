@@ -7,6 +7,8 @@ shared by every process that uses the same `var/` directory.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import subprocess
 import time
@@ -45,12 +47,21 @@ def _ping(url: str) -> bool:
 
 
 def start_embedded(settings: Settings, timeout_s: float = 10.0) -> str:
-    """Start the embedded Redis unless it already answers; return its URL."""
+    """Start the embedded Redis unless it already answers; return its URL. Processes starting at
+    the same moment (a Procfile) serialise on a lock file, so only one server is ever started."""
     url = embedded_url(settings)
     if _ping(url):
         return url
     data = settings.redis_dir.resolve()
     data.mkdir(parents=True, exist_ok=True)
+    with open(data / "start.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _ping(url):
+            return url
+        return _start_locked(url, data, timeout_s)
+
+
+def _start_locked(url: str, data: Path, timeout_s: float) -> str:
     sock = data / SOCKET_NAME
     if len(str(sock)) > 100:
         raise InputError(f"path of the Redis socket is too long for unix sockets: {sock}")
@@ -92,10 +103,8 @@ def stop_embedded(settings: Settings, timeout_s: float = 10.0) -> bool:
     url = embedded_url(settings)
     if not _ping(url):
         return False
-    try:
+    with contextlib.suppress(redis.ConnectionError):  # shutdown closes the connection under us
         redis.Redis.from_url(url).shutdown(nosave=False)
-    except redis.ConnectionError:
-        pass  # shutdown closes the connection under us
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and _ping(url):
         time.sleep(0.05)

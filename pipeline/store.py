@@ -61,14 +61,16 @@ class Store:
 
     def save(self, record: LeadRecord, pipe: Conn | None = None) -> None:
         """Write a lead record and keep the state index in step."""
-        p = pipe if pipe is not None else self.conn.pipeline()
-        p.set(lead_key(record.key), record.model_dump_json())
+        if pipe is None:
+            with self.conn.pipeline() as own:
+                self.save(record, own)
+                own.execute()
+            return
+        pipe.set(lead_key(record.key), record.model_dump_json())
         for state in LeadState:
             if state != record.state:
-                p.srem(state_key(state), record.key)
-        p.sadd(state_key(record.state), record.key)
-        if pipe is None:
-            p.execute()
+                pipe.srem(state_key(state), record.key)
+        pipe.sadd(state_key(record.state), record.key)
 
     def known(self, keys: Iterable[str]) -> set[str]:
         """Which of these lead keys already have a record (one round trip)."""
@@ -103,7 +105,7 @@ class Store:
             yield from self._mget(batch)
 
     def _mget(self, keys: list[str]) -> Iterator[LeadRecord]:
-        for raw in self.conn.mget([lead_key(k) for k in keys]):  # type: ignore[union-attr]
+        for raw in self.conn.mget([lead_key(k) for k in keys]):
             if raw:
                 yield LeadRecord.model_validate_json(raw)
 
@@ -128,7 +130,7 @@ class Store:
     def get_run(self, run_id: str) -> RunRecord | None:
         """Load a run record."""
         raw = self.conn.get(run_key(run_id))
-        return RunRecord.model_validate_json(raw) if raw else None  # type: ignore[arg-type]
+        return RunRecord.model_validate_json(raw) if raw else None
 
     def add_run_leads(self, run_id: str, keys: list[str], pipe: Conn) -> None:
         """Remember which leads a run brought in."""

@@ -87,7 +87,7 @@ def make_settings(redis_url: str, var_dir: Path, preview_url: str, **overrides: 
         "allow_loopback": True,
         "public_base_url": preview_url,
         "retry_base_s": 1.0,
-        "retry_cap_s": {s: 1 for s in ("scrape", "build", "deploy", "qa", "email")},
+        "retry_cap_s": dict.fromkeys(("scrape", "build", "deploy", "qa", "email"), 1),
         "fetch_retries": 0,
         "fetch_connect_timeout_s": 2.0,
         "fetch_read_timeout_s": 2.0,

@@ -30,7 +30,10 @@ def test_good_rows_become_leads_with_one_deterministic_scrape_job_each(
 ) -> None:
     path = write_csv(
         tmp_path / "a.csv",
-        [lead_row("Acme Bakery", "acme-bakery.co.uk", "Owner@Acme-Bakery.co.uk"), lead_row("Bolt", "https://bolt.de/x", "a@bolt.de")],
+        [
+            lead_row("Acme Bakery", "acme-bakery.co.uk", "Owner@Acme-Bakery.co.uk"),
+            lead_row("Bolt", "https://bolt.de/x", "a@bolt.de"),
+        ],
     )
     report = ingest.ingest_file(path, conn, settings)
     assert (report.accepted, report.rejected, report.duplicate, report.enqueued) == (2, 0, 0, 2)
@@ -79,7 +82,9 @@ def test_each_kind_of_bad_row_is_rejected_with_its_field_and_reason(
     assert rejected["company"].lstrip("'") == row["company"].lstrip("'") or "\n" in row["company"]
 
 
-def test_a_row_with_more_cells_than_the_header_is_rejected(tmp_path: Path, conn: redis.Redis, settings: Settings) -> None:
+def test_a_row_with_more_cells_than_the_header_is_rejected(
+    tmp_path: Path, conn: redis.Redis, settings: Settings
+) -> None:
     path = tmp_path / "in.csv"
     path.write_text("company,website,email\nA,a.example.com,a@a.example.com,extra\nB,b.example.com,b@b.example.com\n")
     report = ingest.ingest_file(path, conn, settings)
@@ -88,7 +93,7 @@ def test_a_row_with_more_cells_than_the_header_is_rejected(tmp_path: Path, conn:
 
 
 def test_rejects_file_neutralises_spreadsheet_formulas(tmp_path: Path, conn: redis.Redis, settings: Settings) -> None:
-    row = lead_row("=HYPERLINK(\"http://evil\")", "shop.example.com", "@bad", notes="+1 call", city="-2")
+    row = lead_row('=HYPERLINK("http://evil")', "shop.example.com", "@bad", notes="+1 call", city="-2")
     report = ingest.ingest_file(write_csv(tmp_path / "in.csv", [row]), conn, settings)
     [rejected] = _rejects(report)
     assert rejected["company"].startswith("'=")
@@ -119,7 +124,9 @@ def test_the_same_prospect_twice_in_a_file_and_again_in_a_second_file_is_one_lea
     first = ingest.ingest_file(write_csv(tmp_path / "one.csv", rows), conn, settings)
     assert (first.accepted, first.duplicate, first.enqueued) == (3, 1, 2)
     second = ingest.ingest_file(
-        write_csv(tmp_path / "two.csv", [*rows[:1], lead_row("New", "new.example.com", "c@new.example.com")]), conn, settings
+        write_csv(tmp_path / "two.csv", [*rows[:1], lead_row("New", "new.example.com", "c@new.example.com")]),
+        conn,
+        settings,
     )
     assert (second.accepted, second.duplicate, second.enqueued) == (2, 1, 1)
     assert stage_queue(conn, "scrape").count == 3
@@ -142,7 +149,7 @@ def test_batches_smaller_than_the_file_still_enqueue_every_row(
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
         (b"company,website,email\nCaf\xe9,cafe.example.com,a@cafe.example.com\n", "not UTF-8"),
         (b"name,link\nShop,shop.example.com\n", "missing required column(s) company, website, email"),
-        (b"company,website,email\n\"Shop,shop.example.com,a@x.example.com\n", "not a readable CSV"),
+        (b'company,website,email\n"Shop,shop.example.com,a@x.example.com\n', "not a readable CSV"),
     ],
 )
 def test_a_file_that_cannot_be_read_gets_a_clear_error_and_enqueues_nothing(
@@ -166,7 +173,9 @@ def test_cli_reports_an_unreadable_file_without_a_traceback(tmp_path: Path, sett
 
 
 def test_cli_exits_3_when_some_rows_were_rejected(tmp_path: Path, settings: Settings) -> None:
-    path = write_csv(tmp_path / "in.csv", [lead_row("A", "a.example.com", "bad"), lead_row("B", "b.example.com", "b@b.example.com")])
+    path = write_csv(
+        tmp_path / "in.csv", [lead_row("A", "a.example.com", "bad"), lead_row("B", "b.example.com", "b@b.example.com")]
+    )
     env = {"REDIS_URL": settings.redis_url or "", "PIPELINE_VAR_DIR": str(settings.var_dir)}
     result = CliRunner().invoke(cli, ["ingest", str(path)], env=env)
     assert result.exit_code == 3, result.output

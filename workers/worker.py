@@ -11,14 +11,17 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 from rq import Queue, SimpleWorker
 from rq.job import Job
+from rq.job_lifecycle import call_exception_handlers
 from rq.scheduler import RQScheduler
 from rq.suspension import is_suspended
 
 from pipeline import control, runtime
+from pipeline.errors import PipelineError
 from pipeline.models import Stage
 from pipeline.queues import stage_queue
 from pipeline.settings import Settings
@@ -40,6 +43,16 @@ class PipelineWorker(SimpleWorker):
             return
         super().execute_job(job, queue)
 
+    def handle_exception(self, job: Job, *exc_info: Any) -> None:
+        """Our own errors (transient, permanent) were expected and classified: one log line, not a
+        traceback; anything else is a bug and keeps RQ's full report. Exception handlers run either way."""
+        exc = exc_info[1] if len(exc_info) > 1 else None
+        if not isinstance(exc, PipelineError):
+            super().handle_exception(job, *exc_info)
+            return
+        log.debug("job %s: %s: %s", job.id, type(exc).__name__, exc)
+        call_exception_handlers(self._exc_handlers, job, *exc_info)
+
 
 def queues_for(conn: redis.Redis, names: Sequence[str]) -> list[Queue]:
     """Queues by stage name; `all` (or nothing) means every stage."""
@@ -57,11 +70,11 @@ def make_worker(conn: redis.Redis, settings: Settings, names: Sequence[str]) -> 
 def enqueue_due(conn: redis.Redis, queues: Sequence[Queue]) -> None:
     """One scheduler pass: move retries that are due from ScheduledJobRegistry to their queues."""
     scheduler = RQScheduler([q.name for q in queues], connection=conn, logging_level=logging.WARNING)
-    scheduler.acquire_locks()
+    scheduler.acquire_locks()  # type: ignore[no-untyped-call]
     try:
-        scheduler.enqueue_scheduled_jobs()
+        scheduler.enqueue_scheduled_jobs()  # type: ignore[no-untyped-call]
     finally:
-        scheduler.release_locks()
+        scheduler.release_locks()  # type: ignore[no-untyped-call]
 
 
 def pending(queues: Sequence[Queue]) -> int:

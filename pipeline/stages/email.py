@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import smtplib
-import socket
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from pathlib import Path
@@ -99,10 +98,11 @@ def send_smtp(msg: EmailMessage, settings: Settings) -> None:
         except (OSError, smtplib.SMTPException) as exc:
             raise TransientError(f"SMTP failed before DATA: {exc}") from exc
         try:
-            code, resp = smtp.data(bytes(msg))
+            # smtplib leaves bytes as they are: SMTP needs CRLF line ends (bare LF makes one huge line)
+            code, resp = smtp.data(msg.as_bytes(policy=msg.policy.clone(linesep="\r\n")))
         except smtplib.SMTPDataError as exc:
             raise _smtp_code_error(exc.smtp_code, str(exc.smtp_error)) from exc
-        except (OSError, smtplib.SMTPException, socket.timeout) as exc:
+        except (TimeoutError, OSError, smtplib.SMTPException) as exc:
             raise AmbiguousSend(f"connection lost during DATA, the message may have been accepted: {exc}") from exc
         if code != 250:
             raise _smtp_code_error(code, f"DATA: {resp!r}")
@@ -114,13 +114,20 @@ def guard_key(key: str) -> str:
 
 
 def send_once(
-    conn: redis.Redis, key: str, generation: int, lead: LeadInput, profile: BrandProfile, site_url: str, settings: Settings
+    conn: redis.Redis,
+    key: str,
+    generation: int,
+    lead: LeadInput,
+    profile: BrandProfile,
+    site_url: str,
+    settings: Settings,
 ) -> EmailResult:
     """Send the outreach email unless it was already sent; hold (AmbiguousSend) if it may have been."""
     guard = guard_key(key)
     msg_id = message_id(key, generation, settings.sender_email)
     if not conn.set(guard, f"in-progress {msg_id}", nx=True):
-        state = (conn.get(guard) or b"").decode()
+        raw = conn.get(guard)
+        state = raw.decode() if isinstance(raw, bytes) else str(raw or "")
         if state.startswith("sent "):
             return EmailResult.model_validate_json(state[5:])
         raise AmbiguousSend(f"a send for this lead was started and never confirmed ({state})")
@@ -128,7 +135,9 @@ def send_once(
     try:
         if settings.smtp_host:
             send_smtp(msg, settings)
-            result = EmailResult(message_id=msg_id, transport="smtp", location=f"{settings.smtp_host}:{settings.smtp_port}")
+            result = EmailResult(
+                message_id=msg_id, transport="smtp", location=f"{settings.smtp_host}:{settings.smtp_port}"
+            )
         else:
             path = write_outbox(msg, settings.outbox_dir, key)
             result = EmailResult(message_id=msg_id, transport="outbox", location=str(path))

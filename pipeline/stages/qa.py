@@ -29,7 +29,9 @@ def _get(session: requests.Session, url: str, timeout_s: float) -> requests.Resp
 def check_site(url: str, business_name: str, session: requests.Session, timeout_s: float = 10.0) -> GateReport:
     """Run the HTTP gates on a deployed page."""
     resp = _get(session, url, timeout_s)
-    checks = [GateCheck(name="status", status="pass" if resp.status_code == 200 else "fail", detail=str(resp.status_code))]
+    checks = [
+        GateCheck(name="status", status="pass" if resp.status_code == 200 else "fail", detail=str(resp.status_code))
+    ]
     if resp.status_code != 200:
         return GateReport(url=url, checks=checks)
     soup = BeautifulSoup(resp.text, "lxml")
@@ -42,7 +44,9 @@ def check_site(url: str, business_name: str, session: requests.Session, timeout_
     attributes = " ".join(str(t.get(a, "")) for t in soup.find_all(True) for a in ("alt", "title", "aria-label"))
     found = PLACEHOLDERS.search(text) or PLACEHOLDERS.search(attributes)
     checks.append(
-        GateCheck(name="content:placeholder", status="fail" if found else "pass", detail=found.group(0) if found else "")
+        GateCheck(
+            name="content:placeholder", status="fail" if found else "pass", detail=found.group(0) if found else ""
+        )
     )
     logo = soup.find("img")
     if logo is None or not logo.get("src"):
@@ -50,7 +54,9 @@ def check_site(url: str, business_name: str, session: requests.Session, timeout_
     else:
         img = _get(session, urljoin(url, str(logo["src"])), timeout_s)
         ok = img.status_code == 200 and img.headers.get("Content-Type", "").startswith("image/") and bool(img.content)
-        checks.append(GateCheck(name="logo", status="pass" if ok else "fail", detail=f"{img.status_code} {logo['src']}"))
+        checks.append(
+            GateCheck(name="logo", status="pass" if ok else "fail", detail=f"{img.status_code} {logo['src']}")
+        )
     return GateReport(url=url, checks=checks)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 
 class _QuietStatic(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 

@@ -1,0 +1,69 @@
+# The Makefile mirrors CI: `.ci/run` runs `make test`. Every target installs what it needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+CHROMIUM ?= /usr/bin/chromium
+REASON ?= paused from make
+
+.PHONY: help install chromium lint format test test-fast demo run pause resume status clean
+
+help:
+	@echo "make demo     run the whole pipeline on examples/leads.csv (embedded Redis, outbox)"
+	@echo "make test     lint (ruff, mypy) + pytest, as CI runs it"
+	@echo "make run      start every process of the Procfile under honcho"
+	@echo "make pause REASON='...' / make resume   stop / restart the line"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+install: $(STAMP)
+
+# Debian's Chromium for the browser checks (`playwright install` cannot download browsers here).
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		echo "installing Debian's chromium (needs root)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+lint: install
+	$(BIN)/ruff check pipeline workers tests benchmarks examples
+	$(BIN)/ruff format --check pipeline workers tests benchmarks examples
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format pipeline workers tests benchmarks examples
+	$(BIN)/ruff check --fix pipeline workers tests benchmarks examples
+
+test: install chromium lint
+	$(BIN)/pytest
+
+test-fast: install
+	$(BIN)/pytest -m "not slow"
+
+demo: install
+	@PATH="$(CURDIR)/$(BIN):$$PATH" scripts/demo.sh
+
+run: install
+	$(BIN)/honcho start
+
+pause: install
+	$(BIN)/pipeline pause --reason "$(REASON)"
+
+resume: install
+	$(BIN)/pipeline resume
+
+status: install
+	$(BIN)/pipeline status
+
+clean:
+	-$(BIN)/pipeline redis stop 2>/dev/null
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# `make demo`: the whole pipeline on examples/leads.csv with embedded defaults.
+# Starts its own embedded Redis (var/demo/redis), serves the example prospect sites and the preview
+# server on 127.0.0.1, ingests the CSV, runs burst workers until every lead is terminal, and prints
+# a per-lead table. Re-running starts from a clean var/demo.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export PIPELINE_VAR_DIR="${DEMO_VAR_DIR:-var/demo}"
+export PIPELINE_ALLOW_LOOPBACK=1          # the example sites live on 127.0.0.1: this run only
+export PIPELINE_PREVIEW_PORT="${DEMO_PREVIEW_PORT:-8700}"
+export PIPELINE_RETRY_BASE_S=1            # quick retries so the unreachable site degrades in seconds
+export PIPELINE_RETRY_CAP_S='{"scrape": 2, "build": 2, "deploy": 2, "qa": 2, "email": 2}'
+export PIPELINE_FETCH_RETRIES=0
+export PIPELINE_LOG_LEVEL="${PIPELINE_LOG_LEVEL:-WARNING}"
+unset REDIS_URL                           # the demo never touches a real Redis
+first_port="${DEMO_SITES_PORT:-8701}"
+
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  pipeline redis stop >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for port in "$PIPELINE_PREVIEW_PORT" "$first_port" "$((first_port + 1))" "$((first_port + 2))"; do
+  if ! port_free "$port"; then
+    echo "demo: port $port on 127.0.0.1 is taken; free it or set DEMO_PREVIEW_PORT / DEMO_SITES_PORT" >&2
+    exit 1
+  fi
+done
+
+echo "== fresh demo state in $PIPELINE_VAR_DIR"
+pipeline redis stop >/dev/null 2>&1 || true
+rm -rf "$PIPELINE_VAR_DIR"
+mkdir -p "$PIPELINE_VAR_DIR/sites"
+pipeline redis start
+
+echo "== example prospect sites and the preview server"
+python examples/serve.py --first-port "$first_port" & pids+=($!)
+pipeline serve >"$PIPELINE_VAR_DIR/preview.log" 2>&1 & pids+=($!)
+for _ in $(seq 50); do port_free "$PIPELINE_PREVIEW_PORT" || break; sleep 0.1; done
+
+csv="examples/leads.csv"
+if [ "$first_port" != 8701 ]; then   # the CSV names ports 8701-8703
+  csv="$PIPELINE_VAR_DIR/leads.csv"
+  sed -e "s/127.0.0.1:8701/127.0.0.1:$first_port/; s/127.0.0.1:8702/127.0.0.1:$((first_port + 1))/" \
+      -e "s/127.0.0.1:8703/127.0.0.1:$((first_port + 2))/" examples/leads.csv >"$csv"
+fi
+
+echo "== ingest $csv (one bad row, one unreachable site)"
+rc=0; pipeline ingest "$csv" || rc=$?
+[ "$rc" -eq 0 ] || [ "$rc" -eq 3 ] || exit "$rc"
+
+echo "== workers: scrape → build → deploy → qa → email, until every lead is terminal"
+pipeline drain --timeout-s 180
+
+echo "== leads"
+pipeline leads
+pipeline status
+
+echo
+echo "Where to look next:"
+echo "  emails:        $PIPELINE_VAR_DIR/outbox/*.eml"
+echo "  rejected rows: $(ls "$PIPELINE_VAR_DIR"/rejects/*.csv 2>/dev/null | head -1)"
+echo "  built sites:   $PIPELINE_VAR_DIR/sites/ (served while the demo runs at http://127.0.0.1:$PIPELINE_PREVIEW_PORT/)"
+echo "  one lead:      PIPELINE_VAR_DIR=$PIPELINE_VAR_DIR .venv/bin/pipeline lead KEY   (needs: pipeline redis start)"
+echo "  all processes: make run   (Procfile under honcho: workers, rq-dashboard, preview)"
+
+# the demo's promise: every good lead emailed, exactly one .eml each
+expected=$(pipeline leads | grep -c "emailed" || true)
+emails=$(ls "$PIPELINE_VAR_DIR"/outbox/*.eml 2>/dev/null | wc -l)
+if [ "$expected" -ne 4 ] || [ "$emails" -ne 4 ]; then
+  echo "demo: expected 4 emailed leads with one .eml each, got $expected leads and $emails files" >&2
+  exit 1
+fi
+echo "demo OK: 4 leads emailed, 1 row rejected"

@@ -1,0 +1,111 @@
+"""Email stage: real SMTP (aiosmtpd), the outbox, and the at-most-once send guard."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from aiosmtpd.controller import Controller
+
+from pipeline.errors import AmbiguousSend, PermanentError, TransientError
+from pipeline.models import BrandProfile, LeadInput
+from pipeline.settings import Settings
+from pipeline.stages import email as email_stage
+
+LEAD = LeadInput.model_validate(
+    {"company": "Rosie's Bakery", "website": "rosies.example.com", "email": "hello@rosies.example.com"}, context={}
+)
+PROFILE = BrandProfile(name="Rosie's Bakery", website=LEAD.website)
+SITE = "http://127.0.0.1:8700/rosies-bakery-1234abcd/"
+
+
+class Recorder:
+    """An SMTP handler that keeps what it receives, or answers a fixed code to RCPT."""
+
+    def __init__(self, rcpt_code: str | None = None) -> None:
+        self.messages: list[bytes] = []
+        self.rcpt_code = rcpt_code
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if self.rcpt_code:
+            return self.rcpt_code
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(envelope.content)
+        return "250 Message accepted"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Recorder, int]]:
+    handler = Recorder()
+    port = _free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield handler, port
+    controller.stop()
+
+
+def test_the_email_goes_over_smtp_once_with_its_headers(
+    conn: redis.Redis, settings: Settings, smtp: tuple[Recorder, int]
+) -> None:
+    handler, port = smtp
+    s = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port})
+    first = email_stage.send_once(conn, "k1", 1, LEAD, PROFILE, SITE, s)
+    again = email_stage.send_once(conn, "k1", 1, LEAD, PROFILE, SITE, s)
+    assert first == again
+    assert len(handler.messages) == 1
+    msg = message_from_bytes(handler.messages[0], policy=policy.default)
+    assert msg["Message-ID"] == "<k1.1@demo-agency.localhost>"
+    assert str(msg["List-Unsubscribe"]).strip() == "<mailto:unsubscribe@demo-agency.localhost?subject=unsubscribe>"
+    assert SITE in msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert SITE in msg.get_body(("html",)).get_content()  # type: ignore[union-attr]
+
+
+def test_a_refused_recipient_is_permanent_and_a_busy_server_is_transient(conn: redis.Redis, settings: Settings) -> None:
+    for code, error in (("550 no such user", PermanentError), ("451 try again later", TransientError)):
+        handler = Recorder(rcpt_code=code)
+        port = _free_port()
+        controller = Controller(handler, hostname="127.0.0.1", port=port)
+        controller.start()
+        try:
+            s = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port})
+            with pytest.raises(error):
+                email_stage.send_once(conn, "k2", 1, LEAD, PROFILE, SITE, s)
+        finally:
+            controller.stop()
+        # nothing left the building: the guard is released so a later attempt may send
+        assert conn.get(email_stage.guard_key("k2")) is None
+
+
+def test_an_unreachable_smtp_server_is_transient(conn: redis.Redis, settings: Settings) -> None:
+    s = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": _free_port(), "smtp_timeout_s": 2.0})
+    with pytest.raises(TransientError):
+        email_stage.send_once(conn, "k3", 1, LEAD, PROFILE, SITE, s)
+
+
+def test_a_send_left_in_progress_is_never_repeated(conn: redis.Redis, settings: Settings) -> None:
+    conn.set(email_stage.guard_key("k4"), "in-progress <k4.1@x>")
+    with pytest.raises(AmbiguousSend):
+        email_stage.send_once(conn, "k4", 1, LEAD, PROFILE, SITE, settings)
+    assert not list(Path(settings.outbox_dir).glob("*.eml")) if settings.outbox_dir.exists() else True
+
+
+def test_without_smtp_settings_the_email_is_an_eml_file_in_the_outbox(conn: redis.Redis, settings: Settings) -> None:
+    result = email_stage.send_once(conn, "k5", 1, LEAD, PROFILE, SITE, settings)
+    assert result.transport == "outbox"
+    files = list(settings.outbox_dir.glob("*.eml"))
+    assert files == [Path(result.location)]
+    assert b"Subject: A new website for Rosie's Bakery" in files[0].read_bytes()

@@ -1,0 +1,32 @@
+"""Job ids and retry intervals."""
+
+from __future__ import annotations
+
+import random
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipeline.models import Stage
+from pipeline.queues import job_id, parse_job_id, retry_intervals
+
+
+@given(st.text("0123456789abcdef", min_size=16, max_size=16), st.sampled_from(list(Stage)), st.integers(1, 10**6))
+def test_job_ids_use_only_rq_safe_characters_and_parse_back(key: str, stage: Stage, generation: int) -> None:
+    jid = job_id(key, stage, generation)
+    assert all(c.isalnum() or c in "-_" for c in jid)
+    assert parse_job_id(jid) == (key, stage, generation)
+
+
+@given(st.integers(0, 12), st.floats(0.5, 60), st.floats(1, 900), st.integers(0, 2**32))
+def test_retry_intervals_are_full_jitter_under_the_cap(retries: int, base: float, cap: float, seed: int) -> None:
+    intervals = retry_intervals(retries, base, cap, random.Random(seed))
+    assert len(intervals) == retries
+    for i, delay in enumerate(intervals):
+        assert 0 <= delay <= round(min(cap, base * 2**i))
+
+
+def test_retry_intervals_are_spread_not_fixed() -> None:
+    rng = random.Random(7)
+    firsts = {retry_intervals(3, 60, 600, rng)[2] for _ in range(50)}
+    assert len(firsts) > 10
