@@ -1,7 +1,7 @@
 """Theme colours from brand colours, every text/background pair meeting WCAG 2.1 AA.
 
-Pure functions. A brand colour is moved only in OKLCH lightness (chroma is reduced only as far as
-the sRGB gamut demands), so the hue survives; contrast is measured on the final 8-bit `#rrggbb`
+Pure functions. A brand colour is moved only in OKLCH lightness (chroma is reduced, by ray tracing
+in OKLCH, only as far as the sRGB gamut demands), so the hue survives; contrast is measured on the final 8-bit `#rrggbb`
 exactly as WCAG 2.1 defines it, so rounding can never push a pair below its minimum.
 """
 
@@ -62,7 +62,7 @@ def oklch(hex_color: str) -> tuple[float, float, float]:
 def from_oklch(lightness: float, chroma: float, hue: float) -> str:
     """`#rrggbb` of an OKLCH colour, chroma reduced (hue and lightness kept) to fit sRGB."""
     hue = 0.0 if math.isnan(hue) else hue
-    c = Color("oklch", [min(max(lightness, 0.0), 1.0), max(chroma, 0.0), hue]).fit("srgb", method="oklch-chroma")
+    c = Color("oklch", [min(max(lightness, 0.0), 1.0), max(chroma, 0.0), hue]).fit("srgb", method="raytrace", pspace="oklch")
     return normalise_hex(c.convert("srgb").to_string(hex=True, fit="clip"), "#000000")
 
 
