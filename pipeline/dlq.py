@@ -93,6 +93,7 @@ def requeue(conn: redis.Redis, settings: Settings, job_id: str) -> str:
     registry = _registry(conn, stage)
     if record is None:
         raise InputError(f"lead {key} of job {job_id} is unknown; purge the job instead")
+    stage = restart_stage(store, key, stage, site_live=record.site_url is not None)
     record.generation += 1
     record.state, record.stage, record.last_error = LeadState.QUEUED, stage, None
     record.note("requeued", f"from dead-letter job {job_id}", stage)
@@ -104,6 +105,18 @@ def requeue(conn: redis.Redis, settings: Settings, job_id: str) -> str:
         old.delete(pipeline=pipe)
         pipe.execute()
     return queues.job_id(key, stage, record.generation)
+
+
+def restart_stage(store: Store, key: str, failed: Stage, *, site_live: bool) -> Stage:
+    """Where a requeued lead starts again: the failed stage, or earlier when what it needs is gone
+    (a site undeployed by compensation, or stage outputs that expired)."""
+    needs = {Stage.BUILD: Stage.SCRAPE, Stage.DEPLOY: Stage.BUILD, Stage.QA: Stage.DEPLOY, Stage.EMAIL: Stage.DEPLOY}
+    stage = failed
+    if stage in (Stage.QA, Stage.EMAIL) and not site_live:
+        stage = Stage.DEPLOY
+    while stage in needs and not store.has_output(key, needs[stage]):
+        stage = needs[stage]
+    return stage
 
 
 def requeue_all(conn: redis.Redis, settings: Settings) -> list[str]:

@@ -20,7 +20,7 @@ from rq.timeouts import JobTimeoutException
 from pipeline import queues, runtime
 from pipeline.errors import AmbiguousSend, PermanentError, TransientError
 from pipeline.logs import context
-from pipeline.models import LeadRecord, LeadState, Stage
+from pipeline.models import LeadRecord, LeadState, SiteBundle, Stage
 from pipeline.settings import Settings
 from pipeline.stages import StageContext, StageResult, stage_function
 from pipeline.store import Store
@@ -129,9 +129,32 @@ def on_job_failure(
     else:
         record.state = LeadState.DEAD
         record.note("dead-lettered", record.last_error, Stage(stage))
+        if Stage(stage) in COMPENSATED_STAGES and issubclass(exc_type, PermanentError):
+            _compensate(store, record)
     store.save(record)
     with context(lead=key, stage=stage, job=job.id, run=record.run_id):
         log.warning("%s: %s", record.state.value, record.last_error)
+
+
+# Stages after deploy: a permanent failure there takes the published site down again.
+COMPENSATED_STAGES = frozenset({Stage.QA, Stage.EMAIL})
+
+
+def _compensate(store: Store, record: LeadRecord) -> None:
+    """Undo deploy for a lead that can no longer be emailed (DESIGN.md: compensation in reverse
+    order). An exhausted *transient* failure is not compensated: its requeue should find the site."""
+    from pipeline.stages.deploy import undeploy_lead
+
+    bundle = store.get_output(record.key, Stage.BUILD, SiteBundle)
+    if bundle is None:
+        return
+    try:
+        undeploy_lead(runtime.settings(), bundle.slug)
+    except (OSError, PermanentError) as exc:  # the lead is dead either way; say why the site stayed
+        record.note("compensation failed", f"undeploy {bundle.slug}: {exc}")
+        return
+    record.site_url = None
+    record.note("compensated", f"site {bundle.slug} undeployed")
 
 
 def _job_args(job: Job) -> tuple[str, str, int]:

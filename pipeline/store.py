@@ -115,6 +115,10 @@ class Store:
         data = zlib.compress(output.model_dump_json().encode(), 6)
         (pipe if pipe is not None else self.conn).set(output_key(key, stage), data, ex=self.output_ttl_s)
 
+    def has_output(self, key: str, stage: Stage) -> bool:
+        """Whether a stage output for the lead is still stored."""
+        return bool(self.conn.exists(output_key(key, stage)))
+
     def get_output(self, key: str, stage: Stage, model: type[M]) -> M | None:
         """Load a stage output, None when missing or expired."""
         raw = self.conn.get(output_key(key, stage))

@@ -246,3 +246,34 @@ def test_rq_info_lists_the_five_stage_queues(conn: redis.Redis, settings: Settin
     ).stdout
     for stage in Stage:
         assert stage.value in out
+
+
+def test_a_permanent_send_failure_undeploys_the_site_and_requeue_starts_again_at_deploy(
+    tmp_path: Path, conn: redis.Redis, redis_url: str, var_dir: Path, preview_url: str, example_sites: dict[str, str]
+) -> None:
+    from aiosmtpd.controller import Controller
+
+    from tests.stages.test_email import Recorder, _free_port
+
+    port = _free_port()
+    controller = Controller(Recorder(rcpt_code="550 5.1.1 no such mailbox"), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        settings = make_settings(redis_url, var_dir, preview_url, smtp_host="127.0.0.1", smtp_port=port)
+        _ingest(tmp_path, conn, settings, [lead_row("Bloom", example_sites["florist"], "shop@bloom.example.com")])
+        assert drain(conn, settings, timeout_s=30).outcome == "done"
+    finally:
+        controller.stop()
+    dead = _one(conn)
+    assert dead.state == LeadState.DEAD and dead.stage == Stage.EMAIL
+    assert dead.attempts["email"] == 1  # 5xx is permanent: no retries
+    assert dead.site_url is None
+    assert "compensated" in [e.event for e in dead.history]
+    assert not any(p.name.startswith("bloom-") for p in (var_dir / "sites").iterdir())
+
+    new_id = dlq.requeue(conn, settings, job_id(dead.key, Stage.EMAIL, 1))
+    assert new_id == job_id(dead.key, Stage.DEPLOY, 2)
+    assert drain(conn, settings.model_copy(update={"smtp_host": None}), timeout_s=30).outcome == "done"
+    done = _one(conn)
+    assert done.state == LeadState.EMAILED
+    assert requests.get(done.site_url or "", timeout=5).status_code == 200
