@@ -6,69 +6,25 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 ingest finished but rejected some rows.
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 import redis
 from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
 
-from pipeline import control, dlq, ingest, logs, redis_conn, runtime
+from pipeline import control, ingest, logs, redis_conn, runtime
+from pipeline.cli_common import App, console, pass_app, user_errors
+from pipeline.cli_dlq import dlq_group
+from pipeline.cli_leads import lead_cmd, leads_cmd
+from pipeline.cli_site import serve, site
 from pipeline.errors import InputError
-from pipeline.models import LeadState
 from pipeline.settings import Settings
 from pipeline.status import snapshot
-from pipeline.store import Store
 
-F = TypeVar("F", bound=Callable[..., Any])
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
 EXIT_REJECTED_ROWS = 3
-
-
-@dataclass
-class App:
-    """What every command gets: the settings and, on first use, a Redis connection."""
-
-    settings: Settings
-    _conn: redis.Redis | None = field(default=None, repr=False)
-
-    @property
-    def conn(self) -> redis.Redis:
-        """Connection to the Redis in force (starts the embedded one when needed)."""
-        if self._conn is None:
-            self._conn = redis_conn.connect(self.settings)
-        return self._conn
-
-    @property
-    def redis_url(self) -> str:
-        """The Redis URL in force."""
-        return redis_conn.redis_url(self.settings)
-
-    def store(self) -> Store:
-        """The lead store."""
-        return Store(self.conn, self.settings.output_ttl_s)
-
-
-def user_errors(fn: F) -> F:
-    """Turn our errors and Redis outages into clean CLI errors."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except InputError as exc:
-            raise click.ClickException(str(exc)) from None
-        except redis.ConnectionError as exc:
-            raise click.ClickException(f"cannot reach Redis: {exc}") from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 @click.group()
@@ -84,9 +40,6 @@ def cli(ctx: click.Context, log_level: str) -> None:
     logs.setup(log_level.upper())
     runtime.install(settings)
     ctx.obj = App(settings)
-
-
-pass_app = click.make_pass_decorator(App)
 
 
 # --- redis -----------------------------------------------------------------------------------
@@ -277,109 +230,6 @@ def status_cmd(app: App) -> None:
     console.print(f"dead-letter queue: {s.dlq_size} job(s)")
 
 
-# --- leads -----------------------------------------------------------------------------------
-@cli.command("leads")
-@click.option("--run", "run_id", help="Only this run (default: the latest).")
-@click.option("--all-runs", is_flag=True, help="Every lead of every run.")
-@pass_app
-@user_errors
-def leads_cmd(app: App, run_id: str | None, all_runs: bool) -> None:
-    """A table of leads: state, site URL, email file."""
-    store = app.store()
-    if all_runs:
-        keys: set[str] = set().union(*(store.keys_in_state(s) for s in LeadState))
-    else:
-        runs = [run_id] if run_id else store.latest_runs(1)
-        if not runs:
-            raise InputError("no runs yet: ingest a CSV first")
-        keys = store.run_leads(runs[0])
-    table = Table("lead", "company", "state", "stage", "site", "email file / last error")
-    for rec in sorted(store.iter_leads(keys), key=lambda r: r.lead.company.lower()):
-        tail = rec.email_file or rec.last_error or ""
-        flag = " (degraded)" if rec.degraded else ""
-        table.add_row(rec.key, rec.lead.company, rec.state.value + flag, rec.stage.value, rec.site_url or "", tail)
-    console.print(table)
-
-
-@cli.command("lead")
-@click.argument("key")
-@pass_app
-@user_errors
-def lead_cmd(app: App, key: str) -> None:
-    """One lead's record and whole history."""
-    rec = app.store().get(key)
-    if rec is None:
-        raise InputError(f"no lead {key!r}")
-    console.print(f"{rec.key}  {rec.lead.company}  <{rec.lead.email}>  {rec.lead.website}")
-    console.print(f"state {rec.state.value}, stage {rec.stage.value}, generation {rec.generation}, run {rec.run_id}")
-    for name, value in (("site", rec.site_url), ("email", rec.email_file), ("last error", rec.last_error)):
-        if value:
-            console.print(f"{name}: {value}")
-    for d in rec.degraded:
-        console.print(f"degraded: {d}")
-    for ev in rec.history:
-        console.print(f"  {ev.at:%Y-%m-%d %H:%M:%S}  {ev.stage or '-':7} {ev.event:14} {ev.detail}")
-
-
-# --- dead-letter queue -----------------------------------------------------------------------
-@cli.group("dlq")
-def dlq_group() -> None:
-    """The dead-letter queue (RQ's FailedJobRegistry of every stage)."""
-
-
-@dlq_group.command("list")
-@pass_app
-@user_errors
-def dlq_list(app: App) -> None:
-    """Every dead-lettered job with its error."""
-    jobs = dlq.list_jobs(app.conn)
-    table = Table("job", "stage", "lead", "failed at", "error")
-    for j in jobs:
-        table.add_row(j.job_id, j.stage, j.lead, f"{j.failed_at:%Y-%m-%d %H:%M:%S}" if j.failed_at else "", j.error)
-    console.print(table)
-    console.print(f"{len(jobs)} dead job(s)")
-
-
-@dlq_group.command("show")
-@click.argument("job_id")
-@pass_app
-@user_errors
-def dlq_show(app: App, job_id: str) -> None:
-    """One dead job with its traceback."""
-    job, tb = dlq.show(app.conn, job_id)
-    console.print(f"{job.job_id}  stage {job.stage}  lead {job.lead}  generation {job.generation}")
-    click.echo(tb or "(no traceback stored)")
-
-
-@dlq_group.command("requeue")
-@click.argument("job_id", required=False)
-@click.option("--all", "all_", is_flag=True, help="Requeue every dead job.")
-@pass_app
-@user_errors
-def dlq_requeue(app: App, job_id: str | None, all_: bool) -> None:
-    """Re-run dead jobs through the pipeline's own entry, with fresh retries."""
-    if (job_id is None) == (not all_):
-        raise click.UsageError("give a JOB_ID or --all (one of them)")
-    new = dlq.requeue_all(app.conn, app.settings) if all_ else [dlq.requeue(app.conn, app.settings, str(job_id))]
-    for jid in new:
-        console.print(f"requeued as {jid}")
-    console.print(f"{len(new)} job(s) requeued")
-
-
-@dlq_group.command("purge")
-@click.argument("job_id", required=False)
-@click.option("--all", "all_", is_flag=True, help="Delete every dead job.")
-@click.confirmation_option(prompt="Delete dead jobs for good? Their leads stay dead.")
-@pass_app
-@user_errors
-def dlq_purge(app: App, job_id: str | None, all_: bool) -> None:
-    """Delete dead jobs (their leads stay `dead`)."""
-    if (job_id is None) == (not all_):
-        raise click.UsageError("give a JOB_ID or --all (one of them)")
-    n = dlq.purge(app.conn, None if all_ else job_id)
-    console.print(f"{n} job(s) purged")
-
-
 # --- dashboard -------------------------------------------------------------------------------
 @cli.command("dashboard")
 @click.option("--port", default=9181, show_default=True)
@@ -393,19 +243,8 @@ def dashboard_cmd(app: App, port: int) -> None:
     )
 
 
-def _register_optional() -> None:
-    """Commands that live in their own modules."""
-    try:
-        from pipeline import cli_site
-    except ImportError:  # pragma: no cover - module arrives with the build/deploy work
-        return
-    for name in ("site", "serve"):
-        command = getattr(cli_site, name, None)
-        if isinstance(command, click.Command):
-            cli.add_command(command)
-
-
-_register_optional()
+for command in (dlq_group, leads_cmd, lead_cmd, site, serve):
+    cli.add_command(command)
 
 
 def main() -> None:
