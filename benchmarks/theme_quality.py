@@ -126,7 +126,7 @@ def chromium() -> Iterator[Browser]:
 def preview(root: Path) -> Iterator[str]:
     """The preview server on a free loopback port; yields its base URL."""
     server = make_server(root, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield server_url(server)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import re
 
 from bs4 import BeautifulSoup, Tag
@@ -25,9 +26,9 @@ def inert_problems(html: bytes, own_files: set[str]) -> list[str]:
                 problems.append(f"{tag.name}[{attr}]")
             if attr.lower() in ("style", "srcdoc", "formaction", "action", "background"):
                 problems.append(f"{tag.name}[{attr}]")
-            if attr.lower() in ("href", "src", "srcset", "poster", "data", "xlink:href"):
-                if not is_allowed(str(value), own_files):
-                    problems.append(f"{tag.name}[{attr}]={value!r}")
+            urlish = attr.lower() in ("href", "src", "srcset", "poster", "data", "xlink:href")
+            if urlish and not is_allowed(str(value), own_files):
+                problems.append(f"{tag.name}[{attr}]={value!r}")
     metas = soup.find_all("meta", attrs={"http-equiv": True})
     for meta in metas:
         if meta["http-equiv"].lower() == "refresh":
@@ -44,7 +45,7 @@ def structure_problems(html: bytes) -> list[str]:
     levels = [int(h.name[1]) for h in soup.find_all(re.compile(r"^h[1-6]$"))]
     if levels.count(1) != 1 or levels[0] != 1:
         problems.append(f"h1 count/first: {levels}")
-    if any(b - a > 1 for a, b in zip(levels, levels[1:], strict=False)):
+    if any(b - a > 1 for a, b in itertools.pairwise(levels)):
         problems.append(f"heading levels skip: {levels}")
     html_tag = soup.find("html")
     if not isinstance(html_tag, Tag) or not re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]+)?", str(html_tag.get("lang", ""))):
