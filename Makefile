@@ -53,7 +53,7 @@ demo: install
 	@PATH="$(CURDIR)/$(BIN):$$PATH" scripts/demo.sh
 
 run: install
-	$(BIN)/honcho start
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
 
 pause: install
 	$(BIN)/pipeline pause --reason "$(REASON)"
