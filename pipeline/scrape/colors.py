@@ -20,7 +20,8 @@ from pipeline.scrape.page import Sheet, Site
 
 CLUSTER_DE = 10.0  # CIEDE2000 distance under which two colours are one brand colour
 SECONDARY_DE = 20.0
-NEUTRAL_CHROMA = 0.035  # OKLCH chroma under which a colour is grey/white/black
+NEUTRAL_CHROMA = 0.035
+FRAMEWORK_CAP = 3.0  # OKLCH chroma under which a colour is grey/white/black
 
 FRAMEWORK = re.compile(
     r"bootstrap|tailwind|font-?awesome|fontawesome|water(\.min)?\.css|normalize|reset|foundation|bulma|"
@@ -192,25 +193,30 @@ def collect(site: Site) -> Votes:
             got = colors_in(d.value, variables)
             if got:
                 variables[d.name] = got[0]
-    votes = Votes()
+    votes, framework = Votes(), Votes()
     for d in decls:
         factor = _sheet_factor(d.sheet)
+        target = framework if factor < 1 else votes
         if d.name.startswith("--"):
             got = colors_in(d.value, variables)
             if not got or _FRAMEWORK_VAR.match(d.name):
                 continue
             if _BRAND_NAME.search(d.name) and not _DULL_NAME.search(d.name):
-                votes.add(got[0], 5.0 * factor, f"css variable {d.name}", brand=True)
+                target.add(got[0], 5.0 * factor, f"css variable {d.name}", brand=True)
             elif _SECOND_NAME.search(d.name) and not _DULL_NAME.search(d.name):
-                votes.add(got[0], 2.0 * factor, f"css variable {d.name}")
+                target.add(got[0], 2.0 * factor, f"css variable {d.name}")
             else:
-                votes.add(got[0], 0.5 * factor, f"css variable {d.name}")
+                target.add(got[0], 0.5 * factor, f"css variable {d.name}")
             continue
         if d.name not in _COLOR_PROPS:
             continue
         weight, brand = _decl_weight(d)
         for color in colors_in(d.value, variables):
-            votes.add(color, weight * factor, f"css {d.selector[:40]} {{{d.name}}}", brand=brand and factor >= 1)
+            target.add(color, weight * factor, f"css {d.selector[:40]} {{{d.name}}}", brand=brand)
+    # A framework's palette is its default, not the brand: however often it repeats a colour, that
+    # colour counts at most like one strong rule of the site's own CSS.
+    for color, weight in framework.weight.items():
+        votes.add(color, min(weight, FRAMEWORK_CAP), framework.origin[color])
     theme = home.meta("theme-color")
     parsed = parse_color(theme) if theme else None
     if parsed:
