@@ -1,0 +1,25 @@
+"""Every theme built from every corpus site's profile passes axe-core (no serious or critical
+violations), stays under the page weight budget and reflows at 320 px, in real Chromium."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.theme_quality import CORPUS_DIR, WEIGHT_BUDGET_BYTES, corpus_sites, print_table, run
+from pipeline.build.themes import THEME_NAMES
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_every_theme_for_every_corpus_profile_passes_axe_and_the_weight_budget() -> None:
+    sites = corpus_sites(CORPUS_DIR)
+    assert len(sites) >= 10, f"corpus not found or incomplete at {CORPUS_DIR}"
+
+    rows = run(sites, THEME_NAMES)
+    print_table(rows)  # shown with `pytest -s`
+
+    assert len(rows) == len(sites) * len(THEME_NAMES)
+    assert [(r.theme, r.site, r.audit.violations) for r in rows if r.audit.violations] == []
+    assert [(r.theme, r.site) for r in rows if max(r.audit.weight_bytes, r.bundle_bytes) >= WEIGHT_BUDGET_BYTES] == []
+    assert [(r.theme, r.site) for r in rows if not r.audit.reflows_at_320] == []
+    assert [r.audit.blocked_requests for r in rows if r.audit.blocked_requests] == []
