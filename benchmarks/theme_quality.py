@@ -193,10 +193,14 @@ class Row:
     bundle_bytes: int
 
 
-def run(sites: list[CorpusSite], themes: tuple[str, ...] = THEME_NAMES) -> list[Row]:
-    """Build, publish and audit every theme × site; returns one row each."""
+def run(sites: list[CorpusSite], themes: tuple[str, ...] = THEME_NAMES, browser: Browser | None = None) -> list[Row]:
+    """Build, publish and audit every theme × site; returns one row each. Pass a running browser
+    to share it (Playwright's sync API allows one per thread), else one is started."""
+    if browser is None:
+        with chromium() as own:
+            return run(sites, themes, own)
     rows: list[Row] = []
-    with tempfile.TemporaryDirectory() as tmp, preview(Path(tmp)) as base, chromium() as browser:
+    with tempfile.TemporaryDirectory() as tmp, preview(Path(tmp)) as base:
         target = LocalWebRoot(Path(tmp), base)
         for theme in themes:
             for site in sites:

@@ -4,6 +4,7 @@ violations), stays under the page weight budget and reflows at 320 px, in real C
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import Browser
 
 from benchmarks.theme_quality import CORPUS_DIR, WEIGHT_BUDGET_BYTES, corpus_sites, print_table, run
 from pipeline.build.themes import THEME_NAMES
@@ -11,11 +12,11 @@ from pipeline.build.themes import THEME_NAMES
 
 @pytest.mark.slow
 @pytest.mark.timeout(180)
-def test_every_theme_for_every_corpus_profile_passes_axe_and_the_weight_budget() -> None:
+def test_every_theme_for_every_corpus_profile_passes_axe_and_the_weight_budget(browser: Browser) -> None:
     sites = corpus_sites(CORPUS_DIR)
     assert len(sites) >= 10, f"corpus not found or incomplete at {CORPUS_DIR}"
 
-    rows = run(sites, THEME_NAMES)
+    rows = run(sites, THEME_NAMES, browser)
     print_table(rows)  # shown with `pytest -s`
 
     assert len(rows) == len(sites) * len(THEME_NAMES)
