@@ -125,7 +125,7 @@ def score(profile: BrandProfile, label: dict[str, Any]) -> dict[str, bool | None
             out[key] = got is not None and same_phone(got, want)
     want_addr, got_addr = label.get("address"), profile.address
     if want_addr is None:
-        out["address"] = None
+        out["address"] = got_addr is None
     else:
         tokens = set(norm(want_addr).split())
         out["address"] = got_addr is not None and len(tokens & set(norm(got_addr).split())) >= 0.6 * len(tokens)

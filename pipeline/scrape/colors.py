@@ -72,13 +72,16 @@ class Votes:
     weight: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     brand: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     origin: dict[str, str] = field(default_factory=dict)
+    strongest: dict[str, float] = field(default_factory=dict)
 
     def add(self, color: str, weight: float, origin: str, *, brand: bool = False) -> None:
-        """One vote; `brand` marks signals a monochrome brand is allowed to win on."""
+        """One vote; `brand` marks signals a monochrome brand is allowed to win on. A colour's
+        origin is its strongest single vote."""
         self.weight[color] += weight
         if brand:
             self.brand[color] += weight
-        if color not in self.origin or weight >= 4:
+        if weight > self.strongest.get(color, -1.0):
+            self.strongest[color] = weight
             self.origin[color] = origin
 
 

@@ -26,6 +26,13 @@ _PHONE = re.compile(r"(?<![\w.])(?:\+|00)?\(?\d[\d\s().\-/]{5,18}\d(?![\w])")
 _PHONE_LABEL = re.compile(
     r"(tel|phone|telefon|téléphone|tél|fon|call|ruf|mobil|handy|cell|☎|📞|whatsapp)\W{0,4}$", re.I
 )
+_TOWN = re.compile(
+    r"(?:\b[A-Z]{1,2}-)?\b\d{4,5}\s+[A-ZÀ-Ý][^\W\d_]{2,}|\b[A-Z][a-z]+,?\s+[A-Z]{2}\s+\d{5}(?:-\d{4})?\b"
+)
+_STREET = re.compile(r"\d+\s*[a-zA-Z]?\b.*[^\W\d_]{3,}|[^\W\d_]{3,}.*\s\d+\s*[a-zA-Z]?\b")
+_NOT_ADDRESS = re.compile(r"tel|fax|phone|fon|mobil|ust|vat|iban|§|id:|\bnr\.|since|seit|depuis|@", re.I)
+_BRACKETS = re.compile(r"\s*[\[(][^\])]*[\])]")
+_TIMES = re.compile(r"\b\d{1,2}[:.]\d{2}\b\D+\b\d{1,2}[:.]\d{2}\b")
 SOCIAL_HOSTS = (
     "facebook.com",
     "instagram.com",
@@ -79,6 +86,11 @@ def find_email(page: Page) -> tuple[str, str] | None:
         value = item.get("email")
         if isinstance(value, str) and _usable_email(value.removeprefix("mailto:")):
             return value.removeprefix("mailto:").strip(), "json-ld"
+    for tag in page.soup.select("[data-cfemail], a[href*='/cdn-cgi/l/email-protection#']"):
+        encoded = str(tag.get("data-cfemail") or str(tag.get("href", "")).rsplit("#", 1)[-1])
+        address = cloudflare_email(encoded)
+        if address and _usable_email(address) and not hidden(tag):
+            return address, "obfuscated"
     for a in page.soup.select('a[href^="mailto:" i]'):
         address = unquote(str(a["href"])[7:].split("?", 1)[0]).strip()
         if _usable_email(address) and not hidden(a):
@@ -88,6 +100,20 @@ def find_email(page: Page) -> tuple[str, str] | None:
             if _usable_email(match[0]):
                 return match[0], "text"
     return None
+
+
+def cloudflare_email(encoded: str) -> str | None:
+    """Decode Cloudflare's e-mail obfuscation (hex: a key byte, then the address XOR the key)."""
+    try:
+        raw = bytes.fromhex(encoded.strip())
+    except ValueError:
+        return None
+    if len(raw) < 2:
+        return None
+    try:
+        return bytes(b ^ raw[0] for b in raw[1:]).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def _usable_email(address: str) -> bool:
@@ -116,10 +142,15 @@ def find_phone(page: Page) -> tuple[str, str] | None:
     for i, (text, _) in enumerate(text_nodes):
         for match in _PHONE.finditer(text):
             before = text[: match.start()] or (text_nodes[i - 1][0] if i else "")
-            shaped = match[0].strip().startswith(("+", "0", "(")) and re.search(r"[\s.\-/]", match[0].strip())
-            if placeholder_phone(match[0]) or not (_PHONE_LABEL.search(before.strip()) or shaped):
+            number = match[0].strip()
+            # Unlabelled, only a number shaped like a full phone number counts: an international or
+            # trunk prefix, separators, 9+ digits, and not a pair of times ("08.00 - 12.00").
+            shaped = number.startswith(("+", "0", "(")) and re.search(r"[\s.\-/]", number) and len(digits(number)) >= 9
+            if placeholder_phone(number) or _TIMES.search(number):
                 continue
-            return match[0].strip(), "text"
+            if not (_PHONE_LABEL.search(before.strip()) or shaped):
+                continue
+            return number, "text"
     return None
 
 
@@ -156,6 +187,25 @@ def find_address(page: Page) -> tuple[str, str] | None:
         ]
         if lines and not hidden(tag):
             return ", ".join(lines[:3]), "address element"
+    return _address_in_text(page)
+
+
+def _address_in_text(page: Page) -> tuple[str, str] | None:
+    """A visible line with a postcode and town, joined to the street line before it when the
+    street is on its own line ("7 rue Coëtlogon" / "75006 Paris")."""
+    nodes = list(page.visible_text_nodes())
+    for i, (text, _) in enumerate(nodes):
+        if len(text) > 90 or "©" in text or _NOT_ADDRESS.search(text):
+            continue
+        town = _TOWN.search(text)
+        if not town:
+            continue
+        line = _BRACKETS.sub("", text).strip(" ,")
+        if not _STREET.search(text[: town.start()]) and i > 0:
+            before = nodes[i - 1][0]
+            if len(before) <= 60 and _STREET.search(before) and not _NOT_ADDRESS.search(before):
+                line = f"{before.strip(' ,')}, {line}"
+        return line, "text"
     return None
 
 

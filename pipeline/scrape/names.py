@@ -40,6 +40,33 @@ NON_BUSINESS_TYPES = {
     "event",
 }
 _SEPARATORS = re.compile(r"\s+[|–—\-·:~•»]+\s+|\s*[|–—·•»]\s*")
+# Page titles and headings that are never a business's name.
+GENERIC = frozenset(
+    {
+        "home",
+        "homepage",
+        "startseite",
+        "accueil",
+        "inicio",
+        "welcome",
+        "willkommen",
+        "bienvenue",
+        "benvenuti",
+        "index",
+        "official site",
+        "official website",
+        "menu",
+        "contact",
+        "kontakt",
+        "about",
+        "about us",
+        "impressum",
+        "untitled",
+        "document",
+        "site",
+        "website",
+    }
+)
 _LOGO_WORDS = re.compile(r"\b(logo|logotype|icon|image|home|startseite|accueil)\b", re.I)
 _BRAND_SELECTORS = (
     ".navbar-brand",
@@ -153,7 +180,7 @@ def best_name(page: Page) -> tuple[str, str] | None:
     best: tuple[float, str, str] | None = None
     normed = [(norm(c.text), c) for c in found]
     for key, clue in normed:
-        if not key or len(key.split()) > 7:
+        if not key or len(key.split()) > 7 or key in GENERIC:
             continue
         score = sum(other.weight * _support(key, other_key) for other_key, other in normed)
         score -= 0.3 * max(0, len(key.split()) - 3)  # long candidates are slogans more often than names

@@ -18,11 +18,13 @@ from bs4 import BeautifulSoup, Comment, Tag
 
 INVISIBLE = ("script", "style", "noscript", "template", "svg", "head", "iframe", "select", "option")
 _SPACE = re.compile(r"\s+")
+_NO_SPACE_BEFORE = re.compile(r"\s+([,.](?:\s|$))")
 
 
 def clean(text: str) -> str:
-    """Collapse whitespace (including non-breaking spaces) and strip."""
-    return _SPACE.sub(" ", text.replace("\xa0", " ")).strip()
+    """Collapse whitespace (including non-breaking spaces) and strip; no space before , or .
+    (left by joining inline elements' text)."""
+    return _NO_SPACE_BEFORE.sub(r"\1", _SPACE.sub(" ", text.replace("\xa0", " "))).strip()
 
 
 @dataclass

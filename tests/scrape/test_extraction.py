@@ -369,3 +369,39 @@ def test_same_site_absolute_urls_are_read_from_the_served_origin_and_other_hosts
         profile = scrape_url(url, settings(scrape_offsite_assets=False))
     assert close(profile.palette.primary, "#2a6f97")
     assert profile.logo is not None and profile.logo.url == url + "img/logo.png"
+
+
+def test_an_address_on_two_lines_of_visible_text_is_joined(tmp_path: Path) -> None:
+    body = (
+        "<section id='contact'><p>Cabinet</p><p>7 rue Coëtlogon</p><p>75006 Paris</p>"
+        "<p>Tél. 07 67 72 39 94</p></section>"
+    )
+    with served_site(tmp_path, {"index.html": page(body=body, lang="fr")}) as url:
+        profile = scrape_url(url)
+    assert profile.address == "7 rue Coëtlogon, 75006 Paris" and profile.sources["address"] == "text"
+    assert profile.phone == "07 67 72 39 94"
+
+
+def test_an_email_hidden_by_cloudflare_obfuscation_is_decoded(tmp_path: Path) -> None:
+    key = 0x42
+    encoded = f"{key:02x}" + bytes(b ^ key for b in b"info@acme.example").hex()
+    body = f'<a href="/cdn-cgi/l/email-protection#{encoded}">[email&#160;protected]</a>'
+    with served_site(tmp_path, {"index.html": page(body=body)}) as url:
+        profile = scrape_url(url)
+    assert profile.email == "info@acme.example" and profile.sources["email"] == "obfuscated"
+
+
+def test_opening_hours_and_dates_are_not_taken_for_a_phone_number(tmp_path: Path) -> None:
+    body = "<p>Mo-Fr 08.00 - 12.00 und 14.00 - 18.00</p><p>Seit 01.05.2019</p><p>USt-ID DE 123 456 789</p>"
+    with served_site(tmp_path, {"index.html": page(body=body, lang="de")}) as url:
+        profile = scrape_url(url)
+    assert profile.sources.get("phone") != "text" and profile.phone is None
+
+
+def test_a_generic_page_title_is_not_taken_for_the_name(tmp_path: Path) -> None:
+    html = page(
+        head="<title>Home</title>", body='<header><a class="navbar-brand" href="/">Blue Harbour Bakery</a></header>'
+    )
+    with served_site(tmp_path, {"index.html": html}) as url:
+        profile = scrape_url(url)
+    assert profile.name == "Blue Harbour Bakery"
