@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import unicodedata
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -47,7 +48,8 @@ THEMES: dict[str, Theme] = {
                 "dent", "zahn", "arzt", "praxis", "osteo", "physio", "clinic", "klinik", "médec", "medic",
                 "medizin", "santé", "health", "therap", "doctor", "docteur", "law", "avocat", "anwalt",
                 "notai", "account", "steuer", "insur", "versicher", "consult", "beratung", "optic",
-                "pharma", "apothek", "vet", "studio", "salon", "beauty", "coiff", "friseur", "kiné",
+                "pharma", "apothek", "vet", "cabinet", "kanzlei", "podolog", "studio", "salon", "beauty",
+                "coiff", "friseur", "kiné",
             ),
         ),
         Theme(
@@ -83,9 +85,17 @@ THEMES: dict[str, Theme] = {
 THEME_NAMES: tuple[str, ...] = tuple(THEMES)
 
 
+def _fold(text: str) -> str:
+    """Lower case without accents, so "Ostéopathe" finds "osteo" and "Bäckerei" finds "backer"."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def _matches(text: str, keywords: tuple[str, ...]) -> int:
-    words = re.findall(r"[\w&]+", text.lower())
-    return sum(1 for word in words for kw in keywords if word.startswith(kw))
+    words = re.findall(r"[\w&]+", _fold(text))
+    # Short keywords ("bar", "pie", "tea") match whole words only, so "team" is not a tea room.
+    folded = [_fold(kw) for kw in keywords]
+    return sum(1 for word in words for kw in folded if word == kw or (len(kw) > 3 and word.startswith(kw)))
 
 
 def choose_theme(profile: BrandProfile, key: str) -> str:

@@ -96,6 +96,8 @@ def test_the_bundle_matches_its_golden_snapshot(theme: str) -> None:
         (None, "Sisters Cafe", "hearth"),
         (None, "Red Canoe Plumbing", "forge"),
         ("Schreinerei", "Röhrig", "forge"),
+        (None, "Cabinet d'Ostéopathie Lainé", "harbor"),
+        ("Our team of electricians", "Sparks", "forge"),  # "team" is no tea room
     ],
 )
 def test_the_theme_follows_the_business_category(category: str | None, name: str, expected: str) -> None:
