@@ -141,8 +141,7 @@ def logo_and_favicon(
     """The site's logo (None when there is no usable one) and favicon (from the logo, else initials)."""
     data = decode_logo(logo)
     if data:
-        looks_svg = b"<svg" in data[:2048].lower() or (logo is not None and "svg" in logo.media_type.lower())
-        if looks_svg:
+        if data.lstrip()[:1] == b"<":  # sniffed, not trusted from media_type: markup is SVG or nothing
             vector = svg_logo(data)
             if vector is not None:
                 return vector, vector

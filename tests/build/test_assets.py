@@ -125,3 +125,15 @@ def test_an_svg_logo_is_used_as_the_favicon_too() -> None:
 def test_the_initials_favicon_escapes_the_name() -> None:
     favicon = assets.monogram("<script> &amp", "#000000", "#ffffff")
     assert b"<script" not in favicon.data
+
+
+def test_the_media_type_is_not_trusted_the_bytes_decide() -> None:
+    as_svg, _ = assets.logo_and_favicon(
+        logo_asset(png_logo(), "image/svg+xml"), "A", ("#000000", "#ffffff"), max_pixels=MAX_PIXELS
+    )
+    assert as_svg is not None and as_svg.media_type == "image/webp"
+    html = b"<html><script>alert(1)</script></html>"
+    as_png, favicon = assets.logo_and_favicon(
+        logo_asset(html, "image/png"), "A", ("#000000", "#ffffff"), max_pixels=MAX_PIXELS
+    )
+    assert as_png is None and b"script" not in favicon.data
