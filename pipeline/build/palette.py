@@ -62,7 +62,9 @@ def oklch(hex_color: str) -> tuple[float, float, float]:
 def from_oklch(lightness: float, chroma: float, hue: float) -> str:
     """`#rrggbb` of an OKLCH colour, chroma reduced (hue and lightness kept) to fit sRGB."""
     hue = 0.0 if math.isnan(hue) else hue
-    c = Color("oklch", [min(max(lightness, 0.0), 1.0), max(chroma, 0.0), hue]).fit("srgb", method="raytrace", pspace="oklch")
+    c = Color("oklch", [min(max(lightness, 0.0), 1.0), max(chroma, 0.0), hue]).fit(
+        "srgb", method="raytrace", pspace="oklch"
+    )
     return normalise_hex(c.convert("srgb").to_string(hex=True, fit="clip"), "#000000")
 
 
