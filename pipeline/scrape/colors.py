@@ -37,6 +37,14 @@ _DULL_NAME = re.compile(
 )
 _STRONG_SEL = re.compile(r"btn|button|cta|\bnav|navbar|menu|header|logo|brand|hero|banner|primary|accent", re.I)
 _LINK_SEL = re.compile(r"(^|[\s>+~,(])a(\b|:|\[|\.)|link|h1|h2|h3|title|heading|icon", re.I)
+# Colours of other brands (social buttons, booking widgets) and of UI states are not the business's.
+_NOT_BRAND_SEL = re.compile(
+    r"facebook|\bfb\b|instagram|twitter|tweet|linkedin|youtube|whatsapp|tiktok|pinterest|google|maps|doctolib|"
+    r"calendly|booking|opentable|tripadvisor|yelp|deliveroo|lieferando|paypal|social|share|cookie|consent|"
+    r"alert|error|success|warning|danger|invalid|valid|toast|scrollbar|selection|placeholder|autofill|"
+    r"highlight|syntax|code|pre\b|hljs|token",
+    re.I,
+)
 _COLOR_PROPS = {
     "color",
     "background",
@@ -180,6 +188,8 @@ def _decl_weight(decl: Decl) -> tuple[float, bool]:
         weight, brand = 0.6, False
     if ":hover" in sel or ":focus" in sel or ":active" in sel:
         weight *= 0.5
+    if _NOT_BRAND_SEL.search(sel):
+        return weight * 0.1, False
     return weight, brand
 
 
@@ -237,7 +247,7 @@ def choose(votes: Votes) -> BrandColors:
     chromatic_brand = sum(w for c, w in votes.brand.items() if not is_neutral(c))
     if (
         best_neutral
-        and best_neutral[1] >= chromatic_brand
+        and best_neutral[1] >= 1.5 * chromatic_brand
         and (not clusters or votes.weight[best_neutral[0]] >= 2 * clusters[0][1])
     ):
         # A monochrome brand: its own signals are black/white and outweigh any colour it uses.

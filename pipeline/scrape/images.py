@@ -10,7 +10,8 @@ from PIL import Image, UnidentifiedImageError
 
 from pipeline.errors import PermanentError
 
-MIN_SIDE_PX = 16
+MIN_SIDE_PX = 8  # thinner than this is a rule or a spacer, not a logo
+MIN_LONG_SIDE_PX = 32  # a 16 px favicon makes a worse logo than a generated monogram
 
 
 class ImageRejected(PermanentError):
@@ -27,7 +28,7 @@ def reencode(data: bytes, *, max_pixels: int, max_side_px: int) -> tuple[bytes, 
                 width, height = img.size  # from the header: nothing decoded yet
                 if width * height > max_pixels:
                     raise ImageRejected(f"image of {width}x{height} pixels is over the cap of {max_pixels}")
-                if min(width, height) < MIN_SIDE_PX:
+                if min(width, height) < MIN_SIDE_PX or max(width, height) < MIN_LONG_SIDE_PX:
                     raise ImageRejected(f"image of {width}x{height} pixels is too small for a logo")
                 img.draft("RGBA", (max_side_px, max_side_px))  # JPEG: decode at a reduced scale
                 img.load()

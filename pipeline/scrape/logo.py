@@ -21,9 +21,9 @@ MIN_IMG_SCORE = 5.0
 _LOGO = re.compile(r"logo|brand|wordmark|signet", re.I)
 _HEADERISH = re.compile(r"header|navbar|\bnav\b|masthead|topbar|site-title|branding", re.I)
 _NOT_LOGO = re.compile(
-    r"facebook|instagram|twitter|linkedin|youtube|tiktok|whatsapp|pinterest|yelp|tripadvisor|google|"
-    r"sprite|flag|arrow|icon-|spinner|loader|placeholder|banner|hero|slide|background|\bbg\b|partner|sponsor|payment|"
-    r"bus|metro|tram|train|parking",
+    r"facebook|instagram|twitter|linkedin|youtube|tiktok|whatsapp|pinterest|tripadvisor|google|placeholder|"
+    r"spinner|loader|background|partner|sponsor|payment|icon-|"
+    r"(?<![a-z])(?:sprite|flag|arrow|banner|hero|slide|slider|bg|yelp|bus|metro|tram|train|parking)(?![a-z])",
     re.I,
 )
 _URL = re.compile(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)", re.I)
