@@ -149,6 +149,8 @@ ATTRIBUTES = frozenset(
         "xml:space",
     ]
 )
+_ELEMENT_NAMES = {name.lower(): name for name in ELEMENTS}
+_ATTRIBUTE_NAMES = {name.lower(): name for name in ATTRIBUTES if ":" not in name}
 _EXTERNAL = re.compile(r"url\(\s*['\"]?\s*(?!#)|@import|expression\s*\(|javascript:|behavior\s*:", re.I)
 _RASTER_DATA = re.compile(r"^data:image/(png|jpe?g|gif|webp);base64,[a-z0-9+/=\s]+$", re.I)
 
@@ -184,30 +186,33 @@ def sanitize(data: bytes, *, max_bytes: int = 1_000_000) -> tuple[bytes, int | N
 
 
 def _copy(node: ET.Element) -> ET.Element | None:
+    """An allowlisted copy of `node`. Names are matched case-insensitively and written in their
+    SVG spelling, since an inline SVG read by an HTML parser comes back lower-cased (`viewbox`)."""
     ns, local = _local(node.tag)
-    if ns not in (None, SVG_NS) or local not in ELEMENTS:
+    tag = _ELEMENT_NAMES.get(local.lower())
+    if ns not in (None, SVG_NS) or tag is None:
         return None
-    out = ET.Element(local)
+    out = ET.Element(tag)
     for key, value in node.attrib.items():
-        ans, name = _local(key)
-        if ans == XLINK_NS and name == "href":
-            name = "href"
-        elif ans is not None and not (ans == "http://www.w3.org/XML/1998/namespace" and name == "space"):
+        ans, raw = _local(key)
+        lowered = raw.lower()
+        if (ans == XLINK_NS and lowered == "href") or (ans is None and lowered == "xlink:href"):
+            lowered = "href"
+        elif ans is not None:
             continue
-        if name.lower().startswith("on") or (name not in ATTRIBUTES and f"xml:{name}" not in ATTRIBUTES):
+        name = _ATTRIBUTE_NAMES.get(lowered)
+        if name is None or lowered.startswith("on") or _EXTERNAL.search(value):
             continue
-        if name == "href" and not (value.startswith("#") or (local == "image" and _RASTER_DATA.match(value))):
+        if name == "href" and not (value.startswith("#") or (tag == "image" and _RASTER_DATA.match(value))):
             continue
-        if _EXTERNAL.search(value):
-            continue
-        out.set("xml:space" if ans else name, value)
-    if local == "style":
+        out.set(name, value)
+    if tag == "style":
         text = node.text or ""
         if _EXTERNAL.search(text):
             return None
         out.text = text
         return out
-    if local == "image" and "href" not in out.attrib:
+    if tag == "image" and "href" not in out.attrib:
         return None
     out.text = node.text
     for child in node:

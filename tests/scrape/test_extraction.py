@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 from pathlib import Path
@@ -64,7 +65,8 @@ def test_without_any_name_on_the_site_the_csv_company_is_used_and_flagged(tmp_pa
 # --- logo ------------------------------------------------------------------------------------
 
 LOGO_SVG = (
-    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 80 40"><rect width="80" height="40" fill="#2a6f97"/></svg>'
+    '<svg viewBox="0 0 80 40"><linearGradient id="g"><stop offset="0" stop-color="#2a6f97"/></linearGradient>'
+    '<rect width="80" height="40" fill="url(#g)"/></svg>'
 )
 
 
@@ -129,6 +131,8 @@ def test_the_logo_comes_from_each_kind_of_source(
     assert profile.logo.source == source
     if path is None:
         assert profile.logo.media_type == "image/svg+xml" and profile.logo.url is None
+        stored = base64.b64decode(profile.logo.data_b64).decode()
+        assert 'viewBox="0 0 80 40"' in stored and "linearGradient" in stored  # SVG spelling restored
     else:
         assert profile.logo.url == url.rstrip("/") + path
         assert profile.logo.media_type == "image/png" and profile.logo.sha256

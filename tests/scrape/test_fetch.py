@@ -284,3 +284,12 @@ def test_an_unexpected_content_type_is_refused() -> None:
 def test_the_loopback_only_resolver_keeps_tests_off_the_network() -> None:
     with Fetcher(settings(), resolver=loopback_only) as f, pytest.raises(PermanentError, match="DNS"):
         f.get("https://example.com/")
+
+
+def test_a_connection_closed_without_an_answer_is_transient() -> None:
+    def hang_up(h: BaseHTTPRequestHandler) -> None:
+        h.close_connection = True
+        h.connection.shutdown(socket.SHUT_RDWR)
+
+    with serve(handler(Recorder(), hang_up)) as url, Fetcher(settings()) as f, pytest.raises(TransientError):
+        f.get(url)

@@ -13,9 +13,10 @@ import pytest
 from pipeline.errors import TransientError
 from pipeline.models import BrandProfile, LeadRecord
 from pipeline.scrape.fallback import DEFAULT_PALETTE
+from pipeline.scrape.fetch import Fetcher
 from pipeline.stages import StageContext
-from pipeline.stages.scrape import run
-from tests.scrape.helpers import lead, page, scrape_url, served_site, settings
+from pipeline.stages.scrape import run, scrape
+from tests.scrape.helpers import lead, loopback_only, page, scrape_url, served_site, settings
 from tests.support.servers import serve
 
 
@@ -100,3 +101,14 @@ def test_the_profile_with_its_logo_survives_the_json_round_trip_to_redis(tmp_pat
         profile = scrape_url(url)
     again = BrandProfile.model_validate(profile.model_dump(mode="json"))
     assert again == profile and again.logo is not None and again.logo.data_b64
+
+
+def test_a_phone_missing_from_the_site_is_taken_from_the_csv_and_flagged(tmp_path: Path) -> None:
+    cfg = settings()
+    with (
+        served_site(tmp_path, {"index.html": page(body="<p>no phone here</p>")}) as url,
+        Fetcher(cfg, resolver=loopback_only) as fetcher,
+    ):
+        profile = scrape(lead(url, phone="+44 20 7946 0958"), cfg, fetcher, final_attempt=True)
+    assert profile.phone == "+44 20 7946 0958" and profile.sources["phone"] == "csv"
+    assert any(flag.startswith("phone:") for flag in profile.degraded)
