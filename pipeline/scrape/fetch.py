@@ -103,8 +103,7 @@ def _guarded_adapter(allow_loopback: bool, resolver: netguard.Resolver) -> HTTPA
                     last = exc
         finally:
             conn._dns_host = original
-        assert last is not None
-        raise last
+        raise last or PermanentError(f"{conn.host}: no address to connect to")
 
     class GuardedHTTPConnection(HTTPConnection):
         def _new_conn(self) -> Any:

@@ -34,7 +34,9 @@ def crawl(url: str, fetcher: Fetcher, settings: Settings, notes: list[str]) -> S
     resp = fetcher.get(url, accept=HTML_TYPES)
     home = Page.parse(resp.url, resp.content, resp.charset)
     origin = origin_of(resp.url)
-    site = Site(origin=origin, pages=[home], aliases=site_aliases(home, origin))
+    # The host the lead named is the site too, when it redirected elsewhere (example.com -> www.example.com).
+    aliases = site_aliases(home, origin) | {_bare_host(url)}
+    site = Site(origin=origin, pages=[home], aliases=aliases)
     site.sheets = _sheets(site, home, fetcher, settings, notes)
     extra = pick_pages(site, settings.scrape_page_budget - 1)
     if extra:
@@ -51,6 +53,11 @@ def crawl(url: str, fetcher: Fetcher, settings: Settings, notes: list[str]) -> S
             if site.is_same_site(got.url):
                 site.pages.append(Page.parse(got.url, got.content, got.charset))
     return site
+
+
+def _bare_host(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower()
+    return host[4:] if host.startswith("www.") else host
 
 
 def may_fetch(site: Site, url: str, settings: Settings) -> bool:
