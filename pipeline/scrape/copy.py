@@ -98,7 +98,7 @@ def tagline(page: Page, name: str) -> tuple[str | None, str]:
             [tag.parent] if isinstance(tag.parent, Tag) and norm(tag.parent.get_text(" ")) == name_key else []
         )
         for node in nodes:
-            sibling = node.find_next_sibling(["h2", "h3", "h4", "p", "span", "div"])
+            sibling = node.find_next_sibling(["h2", "h3", "h4", "p", "span", "div", "section"])
             linked = isinstance(sibling, Tag) and sibling.find("a") is not None  # links are not a slogan
             text = _slogan_text(sibling, name_key, 12) if isinstance(sibling, Tag) and not linked else None
             if text:
