@@ -13,7 +13,7 @@ import redis
 from rich.console import Console
 
 from pipeline import redis_conn
-from pipeline.errors import InputError
+from pipeline.errors import PipelineError
 from pipeline.settings import Settings
 from pipeline.store import Store
 
@@ -46,13 +46,13 @@ class App:
 
 
 def user_errors(fn: F) -> F:
-    """Turn our errors and Redis outages into clean CLI errors."""
+    """Turn our errors and Redis outages into clean CLI errors (message, exit 1, no traceback)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except InputError as exc:
+        except PipelineError as exc:  # InputError, or a refused operation (no previous version, ...)
             raise click.ClickException(str(exc)) from None
         except redis.ConnectionError as exc:
             raise click.ClickException(f"cannot reach Redis: {exc}") from None

@@ -12,8 +12,8 @@ from typing import Any
 import click
 
 from pipeline.build.site import slug_for
+from pipeline.cli_common import user_errors
 from pipeline.deploy import DeployTarget, target_for
-from pipeline.errors import PipelineError
 from pipeline.models import SiteBundle, Stage
 
 
@@ -27,10 +27,7 @@ def _slug_of(obj: Any, lead: str) -> str:
 
 
 def _target(obj: Any) -> DeployTarget:
-    try:
-        return target_for(obj.settings)
-    except PipelineError as exc:
-        raise click.ClickException(str(exc)) from None
+    return target_for(obj.settings)
 
 
 @click.group("site")
@@ -41,6 +38,7 @@ def site() -> None:
 @site.command("open")
 @click.argument("lead")
 @click.pass_obj
+@user_errors
 def site_open(obj: Any, lead: str) -> None:
     """Print the URL of LEAD's published site."""
     slug = _slug_of(obj, lead)
@@ -53,26 +51,22 @@ def site_open(obj: Any, lead: str) -> None:
 @site.command("rollback")
 @click.argument("lead")
 @click.pass_obj
+@user_errors
 def site_rollback(obj: Any, lead: str) -> None:
     """Make the previous version of LEAD's site live again (run twice to undo)."""
     slug = _slug_of(obj, lead)
-    try:
-        result = _target(obj).rollback(slug)
-    except PipelineError as exc:
-        raise click.ClickException(str(exc)) from None
+    result = _target(obj).rollback(slug)
     click.echo(f"{slug}: version {result.version} is live again (was {result.previous}); {result.url}")
 
 
 @site.command("undeploy")
 @click.argument("lead")
 @click.pass_obj
+@user_errors
 def site_undeploy(obj: Any, lead: str) -> None:
     """Take LEAD's site down with all its versions (idempotent)."""
     slug = _slug_of(obj, lead)
-    try:
-        removed = _target(obj).undeploy(slug)
-    except PipelineError as exc:
-        raise click.ClickException(str(exc)) from None
+    removed = _target(obj).undeploy(slug)
     click.echo(f"{slug}: {'taken down' if removed else 'was not published'}")
 
 

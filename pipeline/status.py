@@ -5,7 +5,7 @@ from __future__ import annotations
 import redis
 from pydantic import BaseModel
 
-from pipeline import control, dlq
+from pipeline import control
 from pipeline.control import PauseState
 from pipeline.models import LeadState, Stage
 from pipeline.queues import stage_queue
@@ -55,5 +55,5 @@ def snapshot(conn: redis.Redis, settings: Settings, redis_url: str) -> Status:
         pause=control.state(conn),
         queues=depths,
         leads={s.value: counts.get(s, 0) for s in LeadState},
-        dlq_size=dlq.size(conn),
+        dlq_size=sum(d.failed for d in depths),
     )
