@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     scrape_page_budget: int = Field(4, description="Pages fetched per site (home + contact/about/...).")
     image_max_pixels: int = Field(16_000_000, description="Pixel cap when decoding images (bomb guard).")
     scrape_max_stylesheets: int = Field(8, description="Linked stylesheets fetched per site for brand colours.")
+    scrape_css_budget_bytes: int = Field(4_000_000, description="Total CSS read per site (parsing is CPU-bound).")
     scrape_logo_attempts: int = Field(4, description="Logo candidates downloaded before falling back to a monogram.")
     scrape_offsite_assets: bool = Field(
         True, description="Fetch logo/stylesheets from hosts other than the site's own (CDNs); tests turn it off."

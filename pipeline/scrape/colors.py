@@ -197,7 +197,7 @@ def collect(site: Site) -> Votes:
     """Weighted colour votes from the site's stylesheets, inline styles and `theme-color`."""
     decls = [d for sheet in site.sheets for d in declarations(sheet)]
     home = site.home
-    for tag in home.soup.find_all(style=True):
+    for tag in home.soup.find_all(style=True, limit=2000):
         label = f"[inline] {tag.name} {' '.join(tag.get('class') or [])}"
         decls.extend(inline_declarations(str(tag["style"]), label, Sheet(url=home.url, text="", inline=True)))
     variables: dict[str, str] = {}

@@ -220,7 +220,7 @@ def find_social(page: Page) -> list[str]:
     """The business's own social profile URLs linked from the page (no share buttons, no staff)."""
     found: list[str] = []
     seen: set[str] = set()
-    for a in page.soup.find_all("a", href=True):
+    for a in page.soup.find_all("a", href=True, limit=3000):
         href = str(a["href"]).strip()
         parts = urlsplit(href)
         host = (parts.hostname or "").lower().removeprefix("www.").removeprefix("m.")

@@ -37,6 +37,7 @@ _SERVICES = re.compile(
 _HERO = re.compile(r"hero|banner|masthead|jumbotron|intro|slogan|tagline|lead|subtitle|cover|showcase|welcome", re.I)
 _SLOGAN = re.compile(r"tagline|slogan|claim|motto|strapline", re.I)
 _TITLE_SPLIT = re.compile(r"\s+[|–—~·•]\s+|\s+-\s+")
+MAX_SCAN = 500  # elements examined per kind: a hostile page can hold hundreds of thousands
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
@@ -91,7 +92,7 @@ def tagline(page: Page, name: str) -> tuple[str | None, str]:
         if text:
             return text, "slogan element"
     for tag in soup.find_all(["h1", "h2", "a", "span", "div", "p"]):
-        if norm(tag.get_text(" ")) != name_key:
+        if tag.string is None or norm(str(tag.string)) != name_key:  # .string: no walk of big subtrees
             continue
         # The name's own element, or its wrapper when that holds nothing else (<a><h1>Name</h1></a>).
         nodes = [tag] + (
@@ -140,14 +141,19 @@ def paragraphs(pages: list[Page], limit: int = 4) -> list[str]:
 
 
 def services(page: Page, limit: int = 8) -> list[str]:
-    """Short headings or list items inside a section about services."""
+    """Short headings or list items inside a section about services: a container whose class or
+    id says so, or the container of a heading that does."""
+    containers: list[Tag] = [
+        tag for tag in page.soup.find_all(["section", "div", "ul"]) if _SERVICES.search(_classes(tag))
+    ][:MAX_SCAN]
+    for heading in page.soup.find_all(["h1", "h2", "h3"], limit=MAX_SCAN):
+        if isinstance(heading.parent, Tag) and _SERVICES.search(heading.get_text(" ")[:200]):
+            containers.append(heading.parent)
     found: list[str] = []
-    for section in page.soup.find_all(["section", "div", "ul"]):
-        heading = section.find(["h1", "h2", "h3"])
-        label = _classes(section) + " " + (clean(heading.get_text(" ")) if isinstance(heading, Tag) else "")
-        if not _SERVICES.search(label) or _in_chrome(section) or hidden(section):
+    for section in containers[:MAX_SCAN]:
+        if _in_chrome(section) or hidden(section):
             continue
-        for item in section.find_all(["h3", "h4", "li"]):
+        for item in section.find_all(["h3", "h4", "li"], limit=MAX_SCAN):
             text = clean(item.get_text(" "))
             if 1 <= len(text.split()) <= 6 and text not in found and not item.find("a", href=re.compile("^#|^/$")):
                 found.append(text)

@@ -35,9 +35,11 @@ class Decl:
 
 
 def declarations(sheet: Sheet) -> list[Decl]:
-    """Every declaration of a stylesheet, in order."""
-    rules = tinycss2.parse_stylesheet(sheet.text, skip_comments=True, skip_whitespace=True)
-    return list(_walk(rules, sheet))
+    """Every declaration of a stylesheet, in order (parsed once, then cached on the sheet)."""
+    if sheet.parsed is None:
+        rules = tinycss2.parse_stylesheet(sheet.text, skip_comments=True, skip_whitespace=True)
+        sheet.parsed = _walk(rules, sheet)
+    return list(sheet.parsed)
 
 
 def inline_declarations(style: str, selector: str, sheet: Sheet) -> list[Decl]:

@@ -42,5 +42,9 @@ def fallback_profile(lead: LeadInput, reason: str) -> BrandProfile:
         phone=lead.phone or None,
         email=lead.email,
         sources={"name": "csv", "logo": "monogram", "palette": "default", "email": "csv", "phone": "csv"},
-        degraded=[f"site unreachable: {reason}", "name: csv", "logo: monogram", "palette: default"],
+        degraded=[_reason(reason), "name: csv", "logo: monogram", "palette: default"],
     )
+
+
+def _reason(reason: str) -> str:
+    return reason if reason.startswith("extraction failed") else f"site unreachable: {reason}"

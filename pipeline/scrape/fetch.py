@@ -259,7 +259,7 @@ def _read_capped(url: str, resp: requests.Response, max_bytes: int, deadline: fl
                 return
             size += len(chunk)
             if size > max_bytes:
-                raise PermanentError(f"{url}: response larger than {max_bytes} bytes")
+                raise PermanentError(f"{url}: response larger than the cap of {max_bytes} bytes")
             yield chunk
     except (urllib3.exceptions.TimeoutError, urllib3.exceptions.ProtocolError) as exc:
         raise TransientError(f"{url}: connection failed while reading ({type(exc).__name__})") from exc

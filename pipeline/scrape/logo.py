@@ -18,6 +18,7 @@ from pipeline.scrape.names import norm
 from pipeline.scrape.page import Page, Site, hidden, ld_types
 
 MIN_IMG_SCORE = 5.0
+MAX_IMAGES = 300  # a logo is among a page's first images; a hostile page may hold a million
 _LOGO = re.compile(r"logo|brand|wordmark|signet", re.I)
 _HEADERISH = re.compile(r"header|navbar|\bnav\b|masthead|topbar|site-title|branding", re.I)
 _NOT_LOGO = re.compile(
@@ -100,7 +101,7 @@ def candidates(site: Site, name: str) -> list[Candidate]:
     page = site.home
     name_key = norm(name)
     found: list[Candidate] = []
-    for index, img in enumerate(page.soup.find_all("img")):
+    for index, img in enumerate(page.soup.find_all("img", limit=MAX_IMAGES)):
         src = str(img.get("src") or img.get("data-src") or "").strip()
         url = site.absolute(src, page.base)
         if url is None or hidden(img):
@@ -109,7 +110,7 @@ def candidates(site: Site, name: str) -> list[Candidate]:
         score += max(0.0, 1.0 - index * 0.1)  # the first images of a page are the header's
         if score >= MIN_IMG_SCORE:
             found.append(Candidate(place, score, url=url))
-    for svg in page.soup.find_all("svg"):
+    for svg in page.soup.find_all("svg", limit=MAX_IMAGES):
         score, place = _place_score(svg, site, name_key)
         if score >= MIN_IMG_SCORE + 2 and len(str(svg)) < 200_000:
             found.append(Candidate("inline-svg", score - 1, svg=str(svg)))

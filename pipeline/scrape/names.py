@@ -123,7 +123,7 @@ def clues(page: Page) -> list[Clue]:
             add(str(prop.get("content") or prop.get_text(" ")), "microdata", 5)
     add(page.meta("application-name", "apple-mobile-web-app-title"), "application-name", 4)
     for selector in _BRAND_SELECTORS:
-        for tag in page.soup.select(selector)[:2]:
+        for tag in page.soup.select(selector, limit=2):
             text = clean(tag.get_text(" "))
             if text and len(text.split()) <= 8:
                 add(text, f"brand {selector}", 4)

@@ -11,11 +11,13 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from bs4 import BeautifulSoup, Comment, Tag
 
+MAX_DEPTH = 200
 INVISIBLE = ("script", "style", "noscript", "template", "svg", "head", "iframe", "select", "option")
 _SPACE = re.compile(r"\s+")
 _NO_SPACE_BEFORE = re.compile(r"\s+([,.](?:\s|$))")
@@ -34,7 +36,7 @@ class Page:
     url: str
     soup: BeautifulSoup
 
-    @property
+    @cached_property
     def base(self) -> str:
         """The URL relative links resolve against (`<base href>` when the page sets one)."""
         tag = self.soup.find("base", href=True)
@@ -46,21 +48,36 @@ class Page:
         soup = BeautifulSoup(content, "lxml", from_encoding=charset)
         for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
             comment.extract()
+        _flatten_below(soup, MAX_DEPTH)
         return cls(url=url, soup=soup)
+
+    @cached_property
+    def metas(self) -> dict[str, str]:
+        """Every `<meta name|property|itemprop=key content>`, key lower-cased, first one wins."""
+        found: dict[str, str] = {}
+        for tag in self.soup.find_all("meta", content=True, limit=2000):
+            content = clean(str(tag.get("content", "")))
+            for attr in ("property", "name", "itemprop"):
+                key = str(tag.get(attr, "")).strip().lower()
+                if key and content and key not in found:
+                    found[key] = content
+        return found
 
     def meta(self, *keys: str) -> str | None:
         """The first non-empty `<meta name|property=key content>` among `keys`."""
         for key in keys:
-            for attr in ("property", "name", "itemprop"):
-                tag = self.soup.find("meta", attrs={attr: re.compile(f"^{re.escape(key)}$", re.I)})
-                if isinstance(tag, Tag) and clean(str(tag.get("content", ""))):
-                    return clean(str(tag.get("content", "")))
+            if key.lower() in self.metas:
+                return self.metas[key.lower()]
         return None
+
+    @cached_property
+    def _link_tags(self) -> list[Tag]:
+        return list(self.soup.find_all("link", href=True, limit=2000))
 
     def links(self, rel: str) -> list[Tag]:
         """`<link>` tags whose rel contains `rel` (case-insensitive)."""
         out = []
-        for tag in self.soup.find_all("link", href=True):
+        for tag in self._link_tags:
             value: Any = tag.get("rel") or []
             rels = value.split() if isinstance(value, str) else list(value)
             if rel in [str(r).lower() for r in rels]:
@@ -85,9 +102,17 @@ class Page:
                         stack.extend(graph)
         return found
 
+    @cached_property
+    def texts(self) -> list[tuple[str, Tag]]:
+        """(text, parent) of every visible text node of the body, computed once."""
+        return list(self.visible_text_nodes(self.soup.body or self.soup))
+
     def visible_text_nodes(self, root: Tag | None = None) -> Iterator[tuple[str, Tag]]:
-        """(text, parent) for each visible text node under `root` (default: body)."""
-        node = root or self.soup.body or self.soup
+        """(text, parent) for each visible text node under `root` (default: body, cached)."""
+        if root is None:
+            yield from self.texts
+            return
+        node = root
         for text in node.find_all(string=True):
             parent = text.parent
             if not isinstance(parent, Tag) or any(p.name in INVISIBLE for p in [parent, *parent.parents]):
@@ -97,6 +122,21 @@ class Page:
             value = clean(str(text))
             if value:
                 yield value, parent
+
+
+def _flatten_below(soup: BeautifulSoup, max_depth: int) -> None:
+    """Replace whatever sits deeper than `max_depth` by its text. Real pages nest a few dozen
+    levels; thousands (a hostile page) would make every walk up the tree quadratic."""
+    stack: list[tuple[Tag, int]] = [(soup, 0)]
+    while stack:
+        tag, depth = stack.pop()
+        children = [child for child in tag.children if isinstance(child, Tag)]
+        if depth >= max_depth and children:
+            text = tag.get_text(" ")
+            tag.clear()
+            tag.append(text)
+            continue
+        stack.extend((child, depth + 1) for child in children)
 
 
 def hidden(tag: Tag) -> bool:
@@ -125,6 +165,7 @@ class Sheet:
     url: str
     text: str
     inline: bool = False
+    parsed: list[Any] | None = field(default=None, repr=False, compare=False)  # css.declarations' cache
 
 
 @dataclass

@@ -78,9 +78,13 @@ def _sheets(site: Site, page: Page, fetcher: Fetcher, settings: Settings, notes:
             continue
         if not may_fetch(site, href, settings) or linked >= settings.scrape_max_stylesheets:
             continue
+        budget = settings.scrape_css_budget_bytes - sum(len(sheet.text) for sheet in sheets)
+        if budget <= 0:
+            notes.append(f"stylesheet skipped: CSS budget of {settings.scrape_css_budget_bytes} bytes used up")
+            break
         linked += 1
         try:
-            got = fetcher.get(href, accept=(*CSS_TYPES, "text/plain"), max_bytes=settings.fetch_max_bytes)
+            got = fetcher.get(href, accept=(*CSS_TYPES, "text/plain"), max_bytes=min(settings.fetch_max_bytes, budget))
         except PipelineError as exc:
             notes.append(f"stylesheet skipped: {exc}")
             continue
@@ -94,7 +98,7 @@ def pick_pages(site: Site, budget: int) -> list[str]:
         return []
     scored: dict[str, int] = {}
     home = site.home
-    for a in home.soup.find_all("a", href=True):
+    for a in home.soup.find_all("a", href=True, limit=3000):
         url = site.absolute(str(a["href"]), home.base)
         if url is None or not site.is_same_site(url) or _SKIP_EXT.search(urlsplit(url).path):
             continue

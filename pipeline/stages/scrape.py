@@ -9,6 +9,8 @@ the CSV row's data, a monogram logo and the default palette, flagged `degraded`.
 
 from __future__ import annotations
 
+import logging
+
 from pipeline.errors import PermanentError, TransientError
 from pipeline.models import BrandProfile, LeadInput
 from pipeline.scrape.assets import download_logo
@@ -18,6 +20,8 @@ from pipeline.scrape.fetch import Fetcher
 from pipeline.scrape.site import crawl
 from pipeline.settings import Settings
 from pipeline.stages import StageContext, StageResult
+
+log = logging.getLogger(__name__)
 
 
 def scrape(lead: LeadInput, settings: Settings, fetcher: Fetcher, *, final_attempt: bool) -> BrandProfile:
@@ -31,7 +35,13 @@ def scrape(lead: LeadInput, settings: Settings, fetcher: Fetcher, *, final_attem
         return fallback_profile(lead, str(exc))
     except PermanentError as exc:
         return fallback_profile(lead, str(exc))
-    profile, candidates = extract_brand(site, lead)
+    try:
+        profile, candidates = extract_brand(site, lead)
+    except (RecursionError, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        # A page that trips the extractors (absurd nesting, malformed markup or CSS we did not
+        # foresee) must not stop the lead: it goes on with the CSV data, flagged, and the error is logged.
+        log.exception("brand extraction failed for %s", lead.website)
+        return fallback_profile(lead, f"extraction failed: {type(exc).__name__}: {exc}")
     profile.logo = download_logo(site, candidates, fetcher, settings, notes)
     if profile.logo is None:
         profile.logo = monogram_logo(profile.name, profile.palette.primary)

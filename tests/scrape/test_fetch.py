@@ -151,7 +151,7 @@ def test_a_body_over_the_size_cap_is_cut_off_while_streaming() -> None:
     with (
         serve(handler(Recorder(), endless)) as url,
         Fetcher(settings(fetch_max_bytes=200_000)) as f,
-        pytest.raises(PermanentError, match="larger than 200000"),
+        pytest.raises(PermanentError, match="larger than the cap of 200000"),
     ):
         f.get(url)
 

@@ -112,3 +112,22 @@ def test_a_phone_missing_from_the_site_is_taken_from_the_csv_and_flagged(tmp_pat
         profile = scrape(lead(url, phone="+44 20 7946 0958"), cfg, fetcher, final_attempt=True)
     assert profile.phone == "+44 20 7946 0958" and profile.sources["phone"] == "csv"
     assert any(flag.startswith("phone:") for flag in profile.degraded)
+
+
+def test_an_absurdly_nested_page_still_gives_a_profile(tmp_path: Path) -> None:
+    html = page(head="<title>Acme Bakery</title>", body="<div>" * 20_000 + "deep" + "</div>" * 20_000)
+    with served_site(tmp_path, {"index.html": html}) as url:
+        profile = scrape_url(url)
+    assert profile.name == "Acme Bakery" and profile.logo is not None
+
+
+def test_css_beyond_the_budget_is_not_fetched(tmp_path: Path) -> None:
+    files = {
+        "index.html": page(head='<link rel="stylesheet" href="/a.css"><link rel="stylesheet" href="/b.css">'),
+        "a.css": ":root { --primary: #2a6f97 }" + " " * 3_900,
+        "b.css": "a { color: #ff0000 }" + " " * 2_000,
+    }
+    with served_site(tmp_path, files) as url:
+        profile = scrape_url(url, settings(scrape_css_budget_bytes=4_000))
+    assert profile.palette.primary == "#2a6f97"
+    assert any("b.css" in note and "cap" in note for note in profile.notes)
