@@ -4,6 +4,7 @@ sanitised; over HTTP too, where a refused candidate falls through to the next on
 from __future__ import annotations
 
 import base64
+import html
 import io
 import struct
 import zlib
@@ -11,9 +12,13 @@ from pathlib import Path
 
 import defusedxml.ElementTree as SafeET
 import pytest
+from hypothesis import given
+from hypothesis import settings as settings_
+from hypothesis import strategies as st
 from PIL import Image
 
 from pipeline.scrape import images, svg
+from pipeline.scrape.fallback import monogram_logo
 from tests.scrape.helpers import page, scrape_url, served_site, settings
 
 HOSTILE_SVG = b"""<?xml version="1.0"?>
@@ -138,3 +143,48 @@ def test_a_hostile_svg_logo_on_a_site_is_stored_sanitised(tmp_path: Path) -> Non
     stored = base64.b64decode(profile.logo.data_b64).decode()
     assert "script" not in stored and "evil.example" not in stored and "onload" not in stored
     assert profile.logo.url is not None and profile.logo.url.endswith("/img/acme-logo.svg")
+
+
+_NAMES = st.sampled_from(
+    ["onload", "onclick", "OnMouseOver", "href", "xlink:href", "style", "fill", "filter", "mask", "viewBox", "d"]
+)
+_VALUES = st.sampled_from(
+    [
+        "javascript:alert(1)",
+        "url(http://evil.example/x)",
+        "url( 'https://evil.example/x' )",
+        "#ok",
+        "url(#ok)",
+        "@import 'x.css'",
+        "data:text/html,<script>alert(1)</script>",
+        "red",
+        "M0 0L10 10",
+    ]
+)
+
+
+@settings_(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["rect", "use", "image", "g", "text", "a", "script"]), _NAMES, _VALUES), max_size=8
+    )
+)
+def test_sanitised_svg_never_keeps_handlers_or_external_references(parts: list[tuple[str, str, str]]) -> None:
+    body = "".join(f'<{tag} {name}="{html.escape(value)}"/>' for tag, name, value in parts)
+    data, _, _ = svg.sanitize(
+        f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">{body}</svg>'.encode()
+    )
+    root = SafeET.fromstring(data)
+    for node in root.iter():
+        assert node.tag.rsplit("}", 1)[-1] not in {"script", "a", "foreignObject"}
+        for name, value in node.attrib.items():
+            assert not name.rsplit("}", 1)[-1].lower().startswith("on")
+            assert "javascript:" not in value and "evil.example" not in value and "@import" not in value
+            if name.endswith("href"):
+                assert value.startswith("#")
+
+
+def test_a_monogram_on_a_pale_brand_colour_uses_dark_letters() -> None:
+    pale = base64.b64decode(monogram_logo("Schreinerei Röhrig", "#faf5b2").data_b64).decode()
+    dark = base64.b64decode(monogram_logo("Sisters Cafe", "#8b2c00").data_b64).decode()
+    assert 'fill="#1a1a1a">SR<' in pale and 'fill="#ffffff">SC<' in dark
