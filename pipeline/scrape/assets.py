@@ -71,7 +71,11 @@ def download_logo(
             continue
         tried.add(url)
         try:
-            resp = fetcher.get(url, accept=(*IMAGE_TYPES, "application/octet-stream", "text/plain"))
+            resp = fetcher.get(
+                url,
+                accept=(*IMAGE_TYPES, "application/octet-stream", "text/plain"),
+                stay=lambda hop: may_fetch(site, hop, settings),
+            )
             media, data, size = make_safe(resp.content, resp.media_type, resp.url, settings)
         except PipelineError as exc:
             notes.append(f"logo candidate {candidate.source} refused: {exc}")

@@ -190,11 +190,19 @@ class Fetcher:
         """Close pooled connections."""
         self.session.close()
 
-    def get(self, url: str, *, accept: Collection[str] = HTML_TYPES, max_bytes: int | None = None) -> Response:
+    def get(
+        self,
+        url: str,
+        *,
+        accept: Collection[str] = HTML_TYPES,
+        max_bytes: int | None = None,
+        stay: Callable[[str], bool] | None = None,
+    ) -> Response:
         """GET `url` following checked redirects; retried in-process on transient errors.
 
         `accept` lists media types (or prefixes ending in '/') the caller can use; anything else is
-        a permanent error, so a 'logo' that is really an HTML page is never decoded."""
+        a permanent error, so a 'logo' that is really an HTML page is never decoded. `stay`, when
+        given, must accept every redirect target (e.g. "on this site"), else the fetch stops there."""
 
         def giveup(exc: Exception) -> bool:
             retry_after = getattr(exc, "retry_after_s", None)
@@ -209,14 +217,18 @@ class Fetcher:
             raise_on_giveup=True,
             cap_s=self.settings.fetch_retry_cap_s,
         )(self._get_once)
-        return call(url, tuple(accept), max_bytes or self.settings.fetch_max_bytes)
+        return call(url, tuple(accept), max_bytes or self.settings.fetch_max_bytes, stay)
 
-    def _get_once(self, url: str, accept: tuple[str, ...], max_bytes: int) -> Response:
+    def _get_once(
+        self, url: str, accept: tuple[str, ...], max_bytes: int, stay: Callable[[str], bool] | None
+    ) -> Response:
         s = self.settings
         deadline = time.monotonic() + s.fetch_deadline_s
         hops: list[str] = []
         for _ in range(s.fetch_max_redirects + 1):
             netguard.check_url(url, allow_loopback=s.allow_loopback)
+            if hops and stay is not None and not stay(url):
+                raise PermanentError(f"{hops[-1]}: redirects off the site to {url}")
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TransientError(f"{url}: deadline of {s.fetch_deadline_s}s passed")

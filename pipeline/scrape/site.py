@@ -46,12 +46,11 @@ def crawl(url: str, fetcher: Fetcher, settings: Settings, notes: list[str]) -> S
                 notes.append(f"robots.txt disallows {page_url}")
                 continue
             try:
-                got = fetcher.get(page_url, accept=HTML_TYPES)
+                got = fetcher.get(page_url, accept=HTML_TYPES, stay=site.is_same_site)
             except PipelineError as exc:
                 notes.append(f"page skipped: {exc}")
                 continue
-            if site.is_same_site(got.url):
-                site.pages.append(Page.parse(got.url, got.content, got.charset))
+            site.pages.append(Page.parse(got.url, got.content, got.charset))
     return site
 
 
@@ -84,7 +83,12 @@ def _sheets(site: Site, page: Page, fetcher: Fetcher, settings: Settings, notes:
             break
         linked += 1
         try:
-            got = fetcher.get(href, accept=(*CSS_TYPES, "text/plain"), max_bytes=min(settings.fetch_max_bytes, budget))
+            got = fetcher.get(
+                href,
+                accept=(*CSS_TYPES, "text/plain"),
+                max_bytes=min(settings.fetch_max_bytes, budget),
+                stay=lambda hop: may_fetch(site, hop, settings),
+            )
         except PipelineError as exc:
             notes.append(f"stylesheet skipped: {exc}")
             continue

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import json
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from pipeline.scrape.colors import delta_e
-from tests.scrape.helpers import page, scrape_url, served_site, settings
+from tests.scrape.helpers import page, scrape_url, served_site, settings, write_site
+from tests.support.servers import serve
 
 
 def png(color: str = "#2a6f97", size: tuple[int, int] = (120, 60)) -> bytes:
@@ -409,3 +412,34 @@ def test_a_generic_page_title_is_not_taken_for_the_name(tmp_path: Path) -> None:
     with served_site(tmp_path, {"index.html": html}) as url:
         profile = scrape_url(url)
     assert profile.name == "Blue Harbour Bakery"
+
+
+def test_an_asset_redirecting_off_the_site_is_not_followed_when_off_site_assets_are_off(tmp_path: Path) -> None:
+    seen: list[str] = []
+
+    class Redirecting(SimpleHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            if self.path == "/logo.png":
+                port = self.server.server_address[1]
+                self.send_response(302)
+                self.send_header("Location", f"http://localhost:{port}/elsewhere-logo.png")
+                self.end_headers()
+                return
+            super().do_GET()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    root = write_site(
+        tmp_path,
+        {
+            "index.html": page(body='<header><img class="logo" src="/logo.png" alt="Acme Bakery"></header>'),
+            "elsewhere-logo.png": png(),
+        },
+    )
+    with serve(functools.partial(Redirecting, directory=str(root))) as url:
+        profile = scrape_url(url, settings(scrape_offsite_assets=False))
+    assert "/elsewhere-logo.png" not in seen
+    assert profile.logo is not None and profile.logo.source == "monogram"
+    assert any("redirects off the site" in note for note in profile.notes)
