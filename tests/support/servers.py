@@ -20,7 +20,8 @@ def serve(handler: type[BaseHTTPRequestHandler] | functools.partial) -> Iterator
     """Run `handler` on a free loopback port; yields the base URL (with trailing slash)."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # a short poll: shutdown() waits up to one poll interval, and tests start hundreds of servers
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/"
