@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -26,19 +25,13 @@ from pipeline.scrape.fetch import Fetcher
 from pipeline.scrape.names import norm
 from pipeline.settings import Settings
 from pipeline.stages.scrape import scrape
+from tests.support.resolver import loopback_only
 from tests.support.servers import serve_directory
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 GOALS = {"name": 0.95, "logo": 0.90, "primary": 0.85, "email": 0.95, "phone": 0.95}
 FIELDS = ("name", "logo", "primary", "email", "phone", "address", "social", "language", "tagline")
 PRIMARY_MAX_DE = 12.0
-
-
-def loopback_only(host: str, port: int) -> list[str]:
-    """A resolver that knows loopback and nothing else: a URL on any other host cannot be fetched."""
-    if host in ("127.0.0.1", "localhost"):
-        return ["127.0.0.1"]
-    raise socket.gaierror(socket.EAI_NONAME, f"benchmark resolver: {host} is not loopback")
 
 
 def bench_settings(**overrides: Any) -> Settings:

@@ -3,7 +3,6 @@ and HTTP handlers that record what they were asked."""
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,14 +14,8 @@ from pipeline.models import BrandProfile, LeadInput
 from pipeline.scrape.fetch import Fetcher
 from pipeline.settings import Settings
 from pipeline.stages.scrape import scrape
+from tests.support.resolver import loopback_only
 from tests.support.servers import serve_directory
-
-
-def loopback_only(host: str, port: int) -> list[str]:
-    """Resolve loopback names only; anything else fails like an unknown name, so tests never leave 127.0.0.1."""
-    if host in ("127.0.0.1", "localhost"):
-        return ["127.0.0.1"]
-    raise socket.gaierror(socket.EAI_NONAME, f"test resolver: {host} is not loopback")
 
 
 def settings(**overrides: Any) -> Settings:
