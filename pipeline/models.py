@@ -148,10 +148,13 @@ class LeadInput(BaseModel):
     @field_validator("email")
     @classmethod
     def _email(cls, value: str) -> str:
+        # Only addresses every SMTP server can take: an ASCII local part (no SMTPUTF8), and an
+        # international domain in its punycode form.
         try:
-            return validate_email(value, check_deliverability=False).normalized
+            info = validate_email(value, check_deliverability=False, allow_smtputf8=False)
         except EmailNotValidError as exc:
             raise ValueError(f"invalid email address: {exc}") from None
+        return info.ascii_email or info.normalized
 
     @property
     def key(self) -> str:

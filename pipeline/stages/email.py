@@ -8,6 +8,7 @@ the lead is held for a person, never resent. Without SMTP settings, emails are `
 
 from __future__ import annotations
 
+import contextlib
 import os
 import smtplib
 from email.message import EmailMessage
@@ -56,12 +57,24 @@ def compose(lead: LeadInput, profile: BrandProfile, site_url: str, msg_id: str, 
     return msg
 
 
-def write_outbox(msg: EmailMessage, outbox: Path, name: str) -> Path:
-    """Write the message as `<name>.eml` atomically."""
+class Progress:
+    """How far a send got. Until `committed`, nothing has left: the guard may be released. Once
+    set (DATA begun, or the outbox file about to appear), only a person may decide to send again."""
+
+    committed = False
+
+
+def write_outbox(msg: EmailMessage, outbox: Path, name: str, progress: Progress) -> Path:
+    """Write the message as `<name>.eml` atomically (temp file, then rename)."""
     outbox.mkdir(parents=True, exist_ok=True)
     path = outbox / f"{name}.eml"
     tmp = outbox / f".{name}.{os.getpid()}.tmp"
-    tmp.write_bytes(bytes(msg))
+    try:
+        tmp.write_bytes(bytes(msg))
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise TransientError(f"outbox write failed: {exc}") from exc
+    progress.committed = True
     os.replace(tmp, path)
     return path
 
@@ -70,42 +83,54 @@ def _smtp_code_error(code: int, what: str) -> TransientError | PermanentError:
     return TransientError(f"SMTP {code} {what}") if 400 <= code < 500 else PermanentError(f"SMTP {code} {what}")
 
 
-def send_smtp(msg: EmailMessage, settings: Settings) -> None:
-    """Send over SMTP. Failures before DATA are transient/permanent by code; a failure after DATA
-    began may mean the server took the message: that is `AmbiguousSend`."""
+def _envelope(smtp: smtplib.SMTP, msg: EmailMessage, settings: Settings) -> None:
+    """Everything before DATA; a failure here means nothing was sent."""
+    try:
+        smtp.ehlo()
+        if settings.smtp_starttls:
+            smtp.starttls()
+            smtp.ehlo()
+        if settings.smtp_user:
+            smtp.login(settings.smtp_user, settings.smtp_password or "")
+        code, resp = smtp.mail(settings.sender_email)
+        if code != 250:
+            raise _smtp_code_error(code, f"MAIL FROM: {resp!r}")
+        to = str(msg["To"]).rsplit("<", 1)[-1].rstrip(">")
+        code, resp = smtp.rcpt(to)
+        if code not in (250, 251):
+            raise _smtp_code_error(code, f"RCPT TO: {resp!r}")
+    except smtplib.SMTPResponseException as exc:
+        raise _smtp_code_error(exc.smtp_code, str(exc.smtp_error)) from exc
+    except (OSError, smtplib.SMTPException) as exc:
+        raise TransientError(f"SMTP failed before DATA: {exc}") from exc
+
+
+def send_smtp(msg: EmailMessage, settings: Settings, progress: Progress) -> None:
+    """Send over SMTP. Failures before DATA are transient/permanent by code. Once DATA begins the
+    message may be accepted: a lost connection then is `AmbiguousSend`, and after a 250 the send
+    is done whatever QUIT answers."""
     assert settings.smtp_host
     try:
         smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s)
     except (OSError, smtplib.SMTPException) as exc:
         raise TransientError(f"SMTP connect failed: {exc}") from exc
-    with smtp:
-        try:
-            smtp.ehlo()
-            if settings.smtp_starttls:
-                smtp.starttls()
-                smtp.ehlo()
-            if settings.smtp_user:
-                smtp.login(settings.smtp_user, settings.smtp_password or "")
-            code, resp = smtp.mail(settings.sender_email)
-            if code != 250:
-                raise _smtp_code_error(code, f"MAIL FROM: {resp!r}")
-            to = str(msg["To"]).rsplit("<", 1)[-1].rstrip(">")
-            code, resp = smtp.rcpt(to)
-            if code not in (250, 251):
-                raise _smtp_code_error(code, f"RCPT TO: {resp!r}")
-        except smtplib.SMTPResponseException as exc:
-            raise _smtp_code_error(exc.smtp_code, str(exc.smtp_error)) from exc
-        except (OSError, smtplib.SMTPException) as exc:
-            raise TransientError(f"SMTP failed before DATA: {exc}") from exc
+    try:
+        _envelope(smtp, msg, settings)
+        progress.committed = True
         try:
             # smtplib leaves bytes as they are: SMTP needs CRLF line ends (bare LF makes one huge line)
             code, resp = smtp.data(msg.as_bytes(policy=msg.policy.clone(linesep="\r\n")))
         except smtplib.SMTPDataError as exc:
+            progress.committed = False  # the server answered DATA with a refusal: nothing accepted
             raise _smtp_code_error(exc.smtp_code, str(exc.smtp_error)) from exc
-        except (TimeoutError, OSError, smtplib.SMTPException) as exc:
+        except (OSError, smtplib.SMTPException) as exc:
             raise AmbiguousSend(f"connection lost during DATA, the message may have been accepted: {exc}") from exc
         if code != 250:
+            progress.committed = False
             raise _smtp_code_error(code, f"DATA: {resp!r}")
+    finally:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            smtp.quit()  # after an accepted DATA, QUIT's answer changes nothing
 
 
 def guard_key(key: str) -> str:
@@ -122,30 +147,32 @@ def send_once(
     site_url: str,
     settings: Settings,
 ) -> EmailResult:
-    """Send the outreach email unless it was already sent; hold (AmbiguousSend) if it may have been."""
+    """Send the outreach email unless it was already sent; hold (AmbiguousSend) if it may have been.
+
+    The guard is released only when nothing can have left (any failure, a job timeout included,
+    before DATA began or before the outbox file appeared)."""
     guard = guard_key(key)
     msg_id = message_id(key, generation, settings.sender_email)
+    msg = compose(lead, profile, site_url, msg_id, settings)  # before the guard: its failure sends nothing
     if not conn.set(guard, f"in-progress {msg_id}", nx=True):
         raw = conn.get(guard)
         state = raw.decode() if isinstance(raw, bytes) else str(raw or "")
         if state.startswith("sent "):
             return EmailResult.model_validate_json(state[5:])
         raise AmbiguousSend(f"a send for this lead was started and never confirmed ({state})")
-    msg = compose(lead, profile, site_url, msg_id, settings)
+    progress = Progress()
     try:
         if settings.smtp_host:
-            send_smtp(msg, settings)
-            result = EmailResult(
-                message_id=msg_id, transport="smtp", location=f"{settings.smtp_host}:{settings.smtp_port}"
-            )
+            send_smtp(msg, settings, progress)
+            location = f"{settings.smtp_host}:{settings.smtp_port}"
+            result = EmailResult(message_id=msg_id, transport="smtp", location=location)
         else:
-            path = write_outbox(msg, settings.outbox_dir, key)
+            path = write_outbox(msg, settings.outbox_dir, key, progress)
             result = EmailResult(message_id=msg_id, transport="outbox", location=str(path))
-    except AmbiguousSend:
-        raise  # the guard stays "in progress": a person decides
-    except (TransientError, PermanentError, OSError):
-        conn.delete(guard)  # nothing left: safe to try again
-        raise
+    except BaseException:
+        if not progress.committed:
+            conn.delete(guard)  # nothing left: safe to try again
+        raise  # otherwise the guard stays "in progress": a person decides
     conn.set(guard, "sent " + result.model_dump_json())
     return result
 

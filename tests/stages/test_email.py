@@ -16,6 +16,7 @@ from pipeline.errors import AmbiguousSend, PermanentError, TransientError
 from pipeline.models import BrandProfile, LeadInput
 from pipeline.settings import Settings
 from pipeline.stages import email as email_stage
+from tests.support.smtp import Script, scripted_smtp
 
 LEAD = LeadInput.model_validate(
     {"company": "Rosie's Bakery", "website": "rosies.example.com", "email": "hello@rosies.example.com"}, context={}
@@ -109,3 +110,48 @@ def test_without_smtp_settings_the_email_is_an_eml_file_in_the_outbox(conn: redi
     files = list(settings.outbox_dir.glob("*.eml"))
     assert files == [Path(result.location)]
     assert b"Subject: A new website for Rosie's Bakery" in files[0].read_bytes()
+
+
+def test_a_message_the_server_accepted_counts_as_sent_whatever_quit_answers(
+    conn: redis.Redis, settings: Settings
+) -> None:
+    script = Script(quit_reply=b"250 odd but harmless\r\n")
+    with scripted_smtp(script) as port:
+        s = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port})
+        first = email_stage.send_once(conn, "q1", 1, LEAD, PROFILE, SITE, s)
+        again = email_stage.send_once(conn, "q1", 1, LEAD, PROFILE, SITE, s)
+    assert first == again
+    assert script.messages == 1
+    assert (conn.get(email_stage.guard_key("q1")) or b"").startswith(b"sent ")
+
+
+def test_a_connection_lost_after_the_message_is_ambiguous_and_keeps_the_guard(
+    conn: redis.Redis, settings: Settings
+) -> None:
+    script = Script(after_data=None)
+    with scripted_smtp(script) as port:
+        s = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_timeout_s": 2.0})
+        with pytest.raises(AmbiguousSend):
+            email_stage.send_once(conn, "q2", 1, LEAD, PROFILE, SITE, s)
+        with pytest.raises(AmbiguousSend):  # and it is never tried again by itself
+            email_stage.send_once(conn, "q2", 1, LEAD, PROFILE, SITE, s)
+    assert script.messages == 1
+    assert (conn.get(email_stage.guard_key("q2")) or b"").startswith(b"in-progress")
+
+
+def test_a_message_refused_after_data_releases_the_guard(conn: redis.Redis, settings: Settings) -> None:
+    script = Script(after_data=b"554 5.7.1 rejected as spam\r\n")
+    with scripted_smtp(script) as port:
+        s = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port})
+        with pytest.raises(PermanentError):
+            email_stage.send_once(conn, "q3", 1, LEAD, PROFILE, SITE, s)
+    assert conn.get(email_stage.guard_key("q3")) is None
+
+
+def test_an_international_domain_is_addressed_in_its_ascii_form(conn: redis.Redis, settings: Settings) -> None:
+    lead = LeadInput.model_validate(
+        {"company": "Bäckerei Kunz", "website": "bäckerei-kunz.de", "email": "info@bäckerei-kunz.de"}, context={}
+    )
+    assert lead.email == "info@xn--bckerei-kunz-gcb.de"
+    result = email_stage.send_once(conn, "q4", 1, lead, PROFILE, SITE, settings)
+    assert b"info@xn--bckerei-kunz-gcb.de" in Path(result.location).read_bytes()
