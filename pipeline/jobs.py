@@ -23,7 +23,8 @@ from pipeline.logs import context
 from pipeline.models import LeadRecord, LeadState, SiteBundle, Stage
 from pipeline.settings import Settings
 from pipeline.stages import StageContext, StageResult, stage_function
-from pipeline.store import Store
+from pipeline.stages.email import guard_key
+from pipeline.store import Store, lead_key
 
 log = logging.getLogger("pipeline.jobs")
 
@@ -48,6 +49,9 @@ def run_stage(key: str, stage: str, generation: int) -> str:
         if record.state.terminal and record.state != LeadState.DEAD:
             log.info("skipped: lead already %s", record.state)
             return f"already {record.state}"
+        if record.stage != st:  # a duplicate or late job of a stage the lead has left
+            log.info("skipped: lead is at stage %s", record.stage)
+            return f"out of order: lead at {record.stage}"
         final = not job.retries_left
         _start(store, record, st)
         try:
@@ -60,6 +64,9 @@ def run_stage(key: str, stage: str, generation: int) -> str:
         except PermanentError:
             job.retries_left = 0  # a permanent error skips the remaining retries
             raise
+        except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+            # Redis blips, full disks, untranslated network errors: these can heal.
+            raise TransientError(f"{type(exc).__name__}: {exc}") from exc
         except Exception as exc:
             # An untranslated error is a bug, not a hiccup: retrying cannot heal it.
             job.retries_left = 0
@@ -104,13 +111,37 @@ def _commit(
         record.note("done", f"next: {nxt.value}", stage)
         outcome = f"next {nxt.value}"
     with conn.pipeline(transaction=True) as pipe:
+        # Optimistic lock: commit only if nobody moved the lead since this job started it (an
+        # operator's requeue, a duplicate job); otherwise this job's result is stale.
+        pipe.watch(lead_key(record.key))  # type: ignore[no-untyped-call]
+        raw = pipe.get(lead_key(record.key))
+        current = LeadRecord.model_validate_json(raw) if raw else None
+        if not _still_ours(current, record.generation, stage):
+            pipe.reset()
+            log.warning("not committed: the lead changed while the stage ran")
+            return "superseded"
+        pipe.multi()
         store.put_output(record.key, stage, result.output, pipe)
         store.save(record, pipe)
         if outcome.startswith("next") and nxt is not None:
             queues.enqueue(conn, nxt, [(record.key, record.generation)], settings, pipe)
-        pipe.execute()
+        try:
+            pipe.execute()
+        except redis.WatchError:
+            log.warning("not committed: the lead changed while the stage ran")
+            return "superseded"
     log.info("stage done: %s", outcome)
     return outcome
+
+
+def _still_ours(current: LeadRecord | None, generation: int, stage: Stage) -> bool:
+    """Whether the stored lead is still the one this job started: same generation, same stage, running."""
+    return (
+        current is not None
+        and current.generation == generation
+        and current.stage == stage
+        and current.state == LeadState.RUNNING
+    )
 
 
 def on_job_failure(
@@ -120,8 +151,10 @@ def on_job_failure(
     key, stage, generation = _job_args(job)
     store = Store(connection, runtime.settings().output_ttl_s)
     record = store.get(key)
-    if record is None or record.generation != generation:
-        return
+    if record is None or record.generation != generation or record.stage != Stage(stage):
+        return  # a stale job: the lead has moved on
+    if record.state.terminal and record.state != LeadState.DEAD:
+        return  # e.g. a timeout or abandonment noticed after the job had committed
     record.last_error = f"{exc_type.__name__}: {exc}"[:2000]
     if job.retries_left:
         record.state = LeadState.RETRYING
@@ -145,6 +178,10 @@ def _compensate(store: Store, record: LeadRecord) -> None:
     order). An exhausted *transient* failure is not compensated: its requeue should find the site."""
     from pipeline.stages.deploy import undeploy_lead
 
+    if store.conn.exists(guard_key(record.key)):
+        # A send was started (or done): the link may be in the prospect's inbox; keep the site.
+        record.note("compensation skipped", "a send was started for this lead")
+        return
     bundle = store.get_output(record.key, Stage.BUILD, SiteBundle)
     if bundle is None:
         return
