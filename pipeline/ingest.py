@@ -13,6 +13,7 @@ import csv
 import hashlib
 import io
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,7 +27,7 @@ from pipeline import queues
 from pipeline.errors import InputError
 from pipeline.models import CSV_OPTIONAL, CSV_REQUIRED, LeadInput, LeadRecord, RunRecord, Stage, utcnow
 from pipeline.settings import Settings
-from pipeline.store import Store
+from pipeline.store import Store, lead_key
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _DELIMITERS = ",;\t|"
@@ -246,22 +247,32 @@ def ingest_file(path: Path, conn: redis.Redis, settings: Settings, *, move: bool
 def _enqueue_batch(
     conn: redis.Redis, store: Store, settings: Settings, run_id: str, batch: list[LeadInput], report: IngestReport
 ) -> None:
-    """Create records and scrape jobs for the leads of a batch not already known, in one transaction."""
+    """Create records and scrape jobs for the leads of a batch not already known, in one transaction.
+
+    The batch's lead keys are WATCHed while they are checked: a concurrent ingest (a manual run
+    beside cron's, a second host) that creates one of them first makes this transaction retry, so
+    no lead is ever enqueued twice."""
     if not batch:
         return
-    known = store.known(lead.key for lead in batch)
-    fresh = [lead for lead in batch if lead.key not in known]
+    keys = [lead_key(lead.key) for lead in batch]
+    while True:
+        with conn.pipeline(transaction=True) as pipe:
+            pipe.watch(*keys)  # type: ignore[no-untyped-call]
+            known = {lead.key for lead, raw in zip(batch, pipe.mget(keys), strict=True) if raw is not None}
+            fresh = [lead for lead in batch if lead.key not in known]
+            pipe.multi()
+            for lead in fresh:
+                record = LeadRecord(key=lead.key, lead=lead, run_id=run_id)
+                record.note("ingested", run_id, Stage.SCRAPE)
+                store.save(record, pipe)
+            store.add_run_leads(run_id, [lead.key for lead in fresh], pipe)
+            queues.enqueue(conn, Stage.SCRAPE, [(lead.key, 1) for lead in fresh], settings, pipe)
+            try:
+                pipe.execute()
+            except redis.WatchError:
+                continue  # another ingest created some of these leads meanwhile: look again
+        break
     report.duplicate += len(batch) - len(fresh)
-    if not fresh:
-        return
-    with conn.pipeline(transaction=True) as pipe:
-        for lead in fresh:
-            record = LeadRecord(key=lead.key, lead=lead, run_id=run_id)
-            record.note("ingested", run_id, Stage.SCRAPE)
-            store.save(record, pipe)
-        store.add_run_leads(run_id, [lead.key for lead in fresh], pipe)
-        queues.enqueue(conn, Stage.SCRAPE, [(lead.key, 1) for lead in fresh], settings, pipe)
-        pipe.execute()
     report.enqueued += len(fresh)
 
 
@@ -269,11 +280,7 @@ def _archive(path: Path, archive_root: Path, *, move: bool) -> Path:
     """Move (inbox) or copy (a file named on the command line) into `archive/YYYY-MM-DD/`."""
     folder = archive_root / f"{utcnow():%Y-%m-%d}"
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / path.name
-    n = 1
-    while target.exists():
-        target = folder / f"{path.stem}.{n}{path.suffix}"
-        n += 1
+    target = _free_name(folder, path.name)
     if move:
         shutil.move(str(path), target)
     else:
@@ -281,11 +288,27 @@ def _archive(path: Path, archive_root: Path, *, move: bool) -> Path:
     return target
 
 
-def inbox_files(inbox: Path) -> list[Path]:
-    """CSV files waiting in the inbox, oldest first (files still being written end in other suffixes)."""
+def _free_name(folder: Path, name: str) -> Path:
+    """`folder/name`, or `folder/stem.N.suffix` with the first N not taken: nothing is overwritten."""
+    target = folder / name
+    n = 1
+    while target.exists():
+        target = folder / f"{Path(name).stem}.{n}{Path(name).suffix}"
+        n += 1
+    return target
+
+
+def inbox_files(inbox: Path, min_age_s: float = 0.0) -> list[Path]:
+    """CSV files waiting in the inbox, oldest first. A file modified less than `min_age_s` ago may
+    still be uploading and is left for the next run."""
     if not inbox.is_dir():
         raise InputError(f"{inbox}: no such inbox folder")
-    files = [p for p in inbox.iterdir() if p.is_file() and p.suffix.lower() == ".csv"]
+    now = time.time()
+    files = [
+        p
+        for p in inbox.iterdir()
+        if p.is_file() and p.suffix.lower() == ".csv" and now - p.stat().st_mtime >= min_age_s
+    ]
     return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
 
 
@@ -293,7 +316,7 @@ def quarantine(path: Path, inbox: Path, reason: str) -> Path:
     """Move an unreadable inbox file aside (`inbox/failed/`) with a note, so cron does not retry it forever."""
     folder = inbox / "failed"
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / path.name
+    target = _free_name(folder, path.name)
     shutil.move(str(path), target)
     target.with_name(target.name + ".why.txt").write_text(reason + "\n", encoding="utf-8")
     return target

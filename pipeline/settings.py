@@ -75,6 +75,7 @@ class Settings(BaseSettings):
     )
 
     # --- Queues, retries, dead letters ------------------------------------------------------
+    inbox_min_age_s: float = Field(10.0, description="Inbox files younger than this may still be uploading: skipped.")
     enqueue_batch_size: int = Field(1000, description="Jobs per pipelined enqueue batch at ingest.")
     retry_max: dict[str, int] = Field(
         default_factory=lambda: {"scrape": 3, "build": 1, "deploy": 3, "qa": 2, "email": 3},

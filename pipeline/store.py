@@ -72,16 +72,6 @@ class Store:
                 pipe.srem(state_key(state), record.key)
         pipe.sadd(state_key(record.state), record.key)
 
-    def known(self, keys: Iterable[str]) -> set[str]:
-        """Which of these lead keys already have a record (one round trip)."""
-        keys = list(keys)
-        if not keys:
-            return set()
-        p = self.conn.pipeline(transaction=False)
-        for k in keys:
-            p.exists(lead_key(k))
-        return {k for k, found in zip(keys, p.execute(), strict=True) if found}
-
     def keys_in_state(self, state: LeadState) -> set[str]:
         """Lead keys currently in a state."""
         return {m.decode() for m in self.conn.smembers(state_key(state))}  # type: ignore[union-attr]

@@ -53,6 +53,7 @@ def test_good_rows_become_leads_with_one_deterministic_scrape_job_each(
     [
         (lead_row("", "shop.example.com", "a@shop.example.com"), "company", "at least 1 character"),
         (lead_row("Shop", "shop.example.com", "not-an-email"), "email", "invalid email"),
+        (lead_row("Shop", "shop.example.com", "bäcker@shop.example.com"), "email", "Internationalized characters"),
         (lead_row("Shop", "ftp://shop.example.com", "a@shop.example.com"), "website", "not http(s)"),
         (lead_row("Shop", "javascript:alert(1)", "a@shop.example.com"), "website", "not http(s)"),
         (lead_row("Shop", "http://10.1.2.3/", "a@shop.example.com"), "website", "private address"),
@@ -188,7 +189,11 @@ def test_inbox_files_are_archived_by_date_and_unreadable_ones_set_aside(tmp_path
     write_csv(inbox / "good.csv", [lead_row("A", "a.example.com", "a@a.example.com")])
     (inbox / "bad.csv").write_bytes(b"\x00\x01binary")
     (inbox / "upload.csv.part").write_text("still uploading")
-    env = {"REDIS_URL": settings.redis_url or "", "PIPELINE_VAR_DIR": str(settings.var_dir)}
+    env = {
+        "REDIS_URL": settings.redis_url or "",
+        "PIPELINE_VAR_DIR": str(settings.var_dir),
+        "PIPELINE_INBOX_MIN_AGE_S": "0",
+    }
     result = CliRunner().invoke(cli, ["ingest", "--inbox", str(inbox)], env=env)
     assert result.exit_code == 1
     assert "1 file(s) could not be read" in result.output
@@ -198,3 +203,28 @@ def test_inbox_files_are_archived_by_date_and_unreadable_ones_set_aside(tmp_path
     assert (inbox / "failed" / "bad.csv").exists()
     assert "binary" in (inbox / "failed" / "bad.csv.why.txt").read_text()
     assert (inbox / "upload.csv.part").exists()
+
+
+def test_an_inbox_file_still_being_written_waits_for_the_next_run(tmp_path: Path, settings: Settings) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    write_csv(inbox / "fresh.csv", [lead_row("A", "a.example.com", "a@a.example.com")])
+    env = {
+        "REDIS_URL": settings.redis_url or "",
+        "PIPELINE_VAR_DIR": str(settings.var_dir),
+        "PIPELINE_INBOX_MIN_AGE_S": "60",
+    }
+    result = CliRunner().invoke(cli, ["ingest", "--inbox", str(inbox)], env=env)
+    assert result.exit_code == 0, result.output
+    assert "no CSV files waiting" in result.output
+    assert (inbox / "fresh.csv").exists()
+
+
+def test_a_second_unreadable_file_of_the_same_name_does_not_overwrite_the_first(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for content in (b"first", b"second"):
+        (inbox / "bad.csv").write_bytes(content)
+        ingest.quarantine(inbox / "bad.csv", inbox, "unreadable")
+    kept = sorted(p.read_bytes() for p in (inbox / "failed").glob("bad*.csv"))
+    assert kept == [b"first", b"second"]
