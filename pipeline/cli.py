@@ -135,7 +135,7 @@ def ingest_cmd(app: App, file: Path | None, inbox: Path | None) -> None:
         return
     assert inbox is not None
     failed, rejected = 0, 0
-    files = ingest.inbox_files(inbox)
+    files = ingest.inbox_files(inbox, app.settings.inbox_min_age_s)
     if not files:
         console.print(f"{inbox}: no CSV files waiting")
     for path in files:
@@ -170,6 +170,9 @@ def worker_cmd(app: App, queues: str, burst: bool, with_scheduler: bool, mainten
         worker = make_worker(app.conn, app.settings, [q.strip() for q in queues.split(",") if q.strip()])
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--queues") from None
+    if len(worker.queues) > 1:
+        # RQ pops from several queues without its crash-safe intermediate list (RQ3-FACTS.md)
+        click.echo("note: one queue per worker process is the crash-safe choice (see the Procfile)", err=True)
     worker.maintenance_interval = maintenance_interval_s
     worker.work(burst=burst, with_scheduler=with_scheduler, logging_level=logs.level())
 
@@ -183,7 +186,10 @@ def drain_cmd(app: App, queues: str, timeout_s: float) -> None:
     """Run burst workers (and retries as they fall due) until no job is pending."""
     from workers.worker import drain
 
-    result = drain(app.conn, app.settings, [q for q in queues.split(",") if q], timeout_s=timeout_s)
+    try:
+        result = drain(app.conn, app.settings, [q for q in queues.split(",") if q], timeout_s=timeout_s)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--queues") from None
     console.print(f"drain {result.outcome} after {result.seconds:.1f}s, {result.pending} job(s) pending")
     if result.outcome != "done":
         sys.exit(1)

@@ -47,9 +47,14 @@ def dlq_requeue(app: App, job_id: str | None, all_: bool) -> None:
     """Re-run dead jobs through the pipeline's own entry, with fresh retries."""
     if (job_id is None) == (not all_):
         raise click.UsageError("give a JOB_ID or --all (one of them)")
-    new = dlq.requeue_all(app.conn, app.settings) if all_ else [dlq.requeue(app.conn, app.settings, str(job_id))]
+    if all_:
+        new, refused = dlq.requeue_all(app.conn, app.settings)
+    else:
+        new, refused = [dlq.requeue(app.conn, app.settings, str(job_id))], []
     for jid in new:
         console.print(f"requeued as {jid}")
+    for why in refused:
+        click.echo(f"not requeued: {why}", err=True)
     console.print(f"{len(new)} job(s) requeued")
 
 

@@ -87,12 +87,20 @@ def _stage_of(conn: redis.Redis, job_id: str) -> Stage:
 def requeue(conn: redis.Redis, settings: Settings, job_id: str) -> str:
     """Re-run a dead job's stage for its lead with fresh retries; returns the new job id."""
     stage = _stage_of(conn, job_id)
-    key, _, _ = queues.parse_job_id(job_id)
+    try:
+        key, _, generation = queues.parse_job_id(job_id)
+    except ValueError:
+        raise InputError(f"{job_id!r} is not a pipeline job; use rq-dashboard or `rq` for it") from None
     store = Store(conn, settings.output_ttl_s)
     record = store.get(key)
     registry = _registry(conn, stage)
     if record is None:
         raise InputError(f"lead {key} of job {job_id} is unknown; purge the job instead")
+    if record.generation != generation or record.state != LeadState.DEAD:
+        raise InputError(
+            f"job {job_id} is stale: lead {key} is {record.state.value} at generation {record.generation}; "
+            "purge the job instead"
+        )
     stage = restart_stage(store, key, stage, site_live=record.site_url is not None)
     record.generation += 1
     record.state, record.stage, record.last_error = LeadState.QUEUED, stage, None
@@ -119,9 +127,15 @@ def restart_stage(store: Store, key: str, failed: Stage, *, site_live: bool) -> 
     return stage
 
 
-def requeue_all(conn: redis.Redis, settings: Settings) -> list[str]:
-    """Requeue every dead job; returns the new job ids."""
-    return [requeue(conn, settings, j.job_id) for j in list_jobs(conn)]
+def requeue_all(conn: redis.Redis, settings: Settings) -> tuple[list[str], list[str]]:
+    """Requeue every dead job that can be; returns the new job ids and, for the others, why not."""
+    done, refused = [], []
+    for dead in list_jobs(conn):
+        try:
+            done.append(requeue(conn, settings, dead.job_id))
+        except InputError as exc:
+            refused.append(str(exc))
+    return done, refused
 
 
 def purge(conn: redis.Redis, job_id: str | None = None) -> int:

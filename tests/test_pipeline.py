@@ -277,3 +277,29 @@ def test_a_permanent_send_failure_undeploys_the_site_and_requeue_starts_again_at
     done = _one(conn)
     assert done.state == LeadState.EMAILED
     assert requests.get(done.site_url or "", timeout=5).status_code == 200
+
+
+def test_dlq_requeue_refuses_a_stale_job_and_the_cli_says_why(
+    tmp_path: Path, conn: redis.Redis, settings: Settings, example_sites: dict[str, str]
+) -> None:
+    record, saved = _break_scrape_output(conn, settings, tmp_path, example_sites["bakery"])
+    drain(conn, settings, timeout_s=30)
+    conn.set(output_key(record.key, Stage.SCRAPE), saved)
+    dead_job = job_id(record.key, Stage.BUILD, 1)
+    dlq.requeue(conn, settings, dead_job)
+    # the same dead job id, put back in the registry by hand, is now stale (generation 2 is live)
+    stage_queue(conn, Stage.BUILD).failed_job_registry.add(
+        stage_queue(conn, Stage.BUILD).enqueue("os.getcwd", job_id=dead_job), ttl=60
+    )
+    env = {"REDIS_URL": settings.redis_url or "", "PIPELINE_VAR_DIR": str(settings.var_dir)}
+    result = CliRunner().invoke(cli, ["dlq", "requeue", "--all"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "0 job(s) requeued" in result.output
+    assert "stale" in result.output
+
+
+def test_drain_with_an_unknown_stage_is_a_usage_error(settings: Settings) -> None:
+    env = {"REDIS_URL": settings.redis_url or "", "PIPELINE_VAR_DIR": str(settings.var_dir)}
+    result = CliRunner().invoke(cli, ["drain", "--queues", "scrape,nope"], env=env)
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output

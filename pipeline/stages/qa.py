@@ -29,6 +29,9 @@ def _get(session: requests.Session, url: str, timeout_s: float) -> requests.Resp
 def check_site(url: str, business_name: str, session: requests.Session, timeout_s: float = 10.0) -> GateReport:
     """Run the HTTP gates on a deployed page."""
     resp = _get(session, url, timeout_s)
+    if resp.status_code == 429 or resp.status_code >= 500:
+        # the preview/web server is struggling, not the site: retry rather than hold
+        raise TransientError(f"qa got HTTP {resp.status_code} from {url}")
     checks = [
         GateCheck(name="status", status="pass" if resp.status_code == 200 else "fail", detail=str(resp.status_code))
     ]
