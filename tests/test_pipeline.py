@@ -21,7 +21,7 @@ from pipeline.queues import job_id, stage_queue
 from pipeline.settings import Settings
 from pipeline.store import Store, output_key
 from tests.conftest import lead_row, make_settings, write_csv
-from tests.support.servers import serve, serve_directory
+from tests.support.servers import send_html, serve, serve_directory
 from workers.worker import drain
 
 
@@ -88,12 +88,7 @@ class _Flaky(BaseHTTPRequestHandler):
             self.send_response(503)
             self.end_headers()
             return
-        body = b"<html><head><title>Flaky Forge</title></head><body><h1>Flaky Forge</h1></body></html>"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send_html(self, b"<html><head><title>Flaky Forge</title></head><body><h1>Flaky Forge</h1></body></html>")
 
     def log_message(self, *args: object) -> None:
         pass

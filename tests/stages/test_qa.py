@@ -9,7 +9,7 @@ import requests
 
 from pipeline.errors import TransientError
 from pipeline.stages.qa import check_site
-from tests.support.servers import serve
+from tests.support.servers import send_html, serve
 
 
 class _Busy(BaseHTTPRequestHandler):
@@ -23,12 +23,7 @@ class _Busy(BaseHTTPRequestHandler):
 
 class _Lorem(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
-        body = b"<html><body><h1>Acme</h1><p>Lorem ipsum dolor sit amet</p></body></html>"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send_html(self, b"<html><body><h1>Acme</h1><p>Lorem ipsum dolor sit amet</p></body></html>")
 
     def log_message(self, *args: object) -> None:
         pass

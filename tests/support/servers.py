@@ -35,3 +35,12 @@ def serve_directory(root: Path) -> Iterator[str]:
     """Serve a directory at the root of its own origin on a free loopback port."""
     with serve(functools.partial(_QuietStatic, directory=str(root))) as url:
         yield url
+
+
+def send_html(handler: BaseHTTPRequestHandler, body: bytes, status: int = 200) -> None:
+    """Answer a request with an HTML body."""
+    handler.send_response(status)
+    handler.send_header("Content-Type", "text/html")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
