@@ -85,21 +85,27 @@ def redis_status(app: App) -> None:
 @redis_group.command("run", hidden=True)
 @pass_app
 def redis_run(app: App) -> None:
-    """Start the embedded Redis and stay in the foreground until it stops (the Procfile's process)."""
+    """Start the embedded Redis and stay in the foreground until it stops (the Procfile's process).
+    Ctrl-C or SIGTERM (honcho's stop) shuts the server down cleanly."""
+    import signal
     import time
 
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
     if app.settings.redis_url:
         # Under honcho, a process that exits stops all the others: stay up, doing nothing.
         console.print(f"REDIS_URL is set ({app.settings.redis_url}); no embedded Redis to run")
-        import signal
-
         signal.pause()
         return
     redis_conn.start_embedded(app.settings)
     try:
         while redis_conn.embedded_pid(app.settings):
-            time.sleep(2)
+            time.sleep(0.5)
     except KeyboardInterrupt:
+        pass
+    finally:
         redis_conn.stop_embedded(app.settings)
 
 
