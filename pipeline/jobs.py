@@ -23,8 +23,7 @@ from pipeline.logs import context
 from pipeline.models import LeadRecord, LeadState, SiteBundle, Stage
 from pipeline.settings import Settings
 from pipeline.stages import StageContext, StageResult, stage_function
-from pipeline.stages.email import guard_key
-from pipeline.store import Store, lead_key
+from pipeline.store import Store, guard_key, lead_key
 
 log = logging.getLogger("pipeline.jobs")
 

@@ -6,6 +6,7 @@ Keys (all under `pl:`):
     pl:out:<key>:<stage>     zlib-compressed JSON stage output, with a TTL
     pl:run:<run_id>          JSON RunRecord;  pl:run:<run_id>:leads  set of its lead keys
     pl:runs                  sorted set of run ids by start time
+    pl:send:<key>            the email send guard: "in-progress <msg-id>" or "sent <result>"
 """
 
 from __future__ import annotations
@@ -39,6 +40,11 @@ def state_key(state: LeadState | str) -> str:
 def output_key(key: str, stage: Stage | str) -> str:
     """Redis key of a stage's output for a lead."""
     return f"{PREFIX}out:{key}:{stage}"
+
+
+def guard_key(key: str) -> str:
+    """Redis key of a lead's email send guard (see `pipeline.stages.email`)."""
+    return f"{PREFIX}send:{key}"
 
 
 def run_key(run_id: str) -> str:

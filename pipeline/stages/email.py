@@ -22,6 +22,7 @@ from pipeline.errors import AmbiguousSend, PermanentError, TransientError
 from pipeline.models import BrandProfile, DeployResult, EmailResult, LeadInput, Stage
 from pipeline.settings import Settings
 from pipeline.stages import StageContext, StageResult
+from pipeline.store import guard_key
 
 _ENV = Environment(
     loader=PackageLoader("pipeline", "themes/email"),
@@ -131,11 +132,6 @@ def send_smtp(msg: EmailMessage, settings: Settings, progress: Progress) -> None
     finally:
         with contextlib.suppress(OSError, smtplib.SMTPException):
             smtp.quit()  # after an accepted DATA, QUIT's answer changes nothing
-
-
-def guard_key(key: str) -> str:
-    """Redis key of the lead's send guard."""
-    return f"pl:send:{key}"
 
 
 def send_once(
