@@ -34,11 +34,11 @@ from axe_playwright_python.sync_playwright import Axe
 from bs4 import BeautifulSoup
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
-from pipeline.build.site import build_site
-from pipeline.build.themes import THEME_NAMES
 from pipeline.deploy.local import LocalWebRoot
 from pipeline.models import BrandProfile, LeadInput, LogoAsset, Palette, SiteBundle
 from pipeline.preview import make_server, server_url
+from pipeline.render.site import build_site
+from pipeline.render.themes import THEME_NAMES
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS_DIR = Path(os.environ.get("PIPELINE_CORPUS_DIR", REPO.parent / "shared" / "corpus"))

@@ -12,12 +12,12 @@ from croniter import croniter
 
 from pipeline import ingest
 from pipeline.cli import cli
+from pipeline.drain import drain
 from pipeline.models import LeadState, Stage
 from pipeline.queues import job_id, stage_queue
 from pipeline.settings import Settings
 from pipeline.store import Store
 from tests.conftest import REPO, lead_row, make_settings, write_csv
-from workers.worker import drain
 
 
 def _dashboard(url: str):  # type: ignore[no-untyped-def]

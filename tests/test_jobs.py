@@ -11,13 +11,13 @@ from rq.job import Job
 from rq.timeouts import JobTimeoutException
 
 from pipeline import ingest, jobs
+from pipeline.drain import drain
 from pipeline.ingest import IngestReport
 from pipeline.models import LeadInput, LeadState, Stage
 from pipeline.queues import enqueue, job_id, stage_queue
 from pipeline.settings import Settings
 from pipeline.store import Store
 from tests.conftest import lead_row, make_settings, write_csv
-from workers.worker import drain
 
 
 def _ingest_one(tmp_path: Path, conn: redis.Redis, settings: Settings, url: str) -> str:

@@ -16,13 +16,13 @@ from click.testing import CliRunner
 
 from pipeline import control, dlq, ingest
 from pipeline.cli import cli
+from pipeline.drain import drain
 from pipeline.models import LeadRecord, LeadState, Stage
 from pipeline.queues import job_id, stage_queue
 from pipeline.settings import Settings
 from pipeline.store import Store, output_key
 from tests.conftest import lead_row, make_settings, write_csv
 from tests.support.servers import send_html, serve, serve_directory
-from workers.worker import drain
 
 
 def _ingest(tmp_path: Path, conn: redis.Redis, settings: Settings, rows: list[dict[str, str]]) -> list[LeadRecord]:

@@ -1,12 +1,12 @@
 """Build stage: lead + brand profile → a deterministic, content-hashed site bundle.
 
-The core is `pipeline.build.site.build_site` (pure); this module is the job adapter.
+The core is `pipeline.render.site.build_site` (pure); this module is the job adapter.
 """
 
 from __future__ import annotations
 
-from pipeline.build.site import build_site, content_hash, slug_for
 from pipeline.models import BrandProfile, Stage
+from pipeline.render.site import build_site, content_hash, slug_for
 from pipeline.stages import StageContext, StageResult
 
 __all__ = ["build_site", "content_hash", "run", "slug_for"]

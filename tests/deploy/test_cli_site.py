@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import App
-from pipeline.cli_site import site
+from pipeline.cli.site import site
 from pipeline.deploy import target_for
 from pipeline.models import LeadRecord, Stage
 from pipeline.settings import Settings
@@ -29,7 +29,7 @@ def app(settings: Settings) -> App:
 
 
 def add_lead(store: Store, key: str = "0123abcd45678900") -> LeadRecord:
-    from tests.build.profiles import LEAD
+    from tests.render.profiles import LEAD
 
     record = LeadRecord(key=key, lead=LEAD, run_id="run-1")
     store.save(record)

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Browser
 
 from benchmarks.theme_quality import CORPUS_DIR, WEIGHT_BUDGET_BYTES, corpus_sites, print_table, run
-from pipeline.build.themes import THEME_NAMES
+from pipeline.render.themes import THEME_NAMES
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ import re
 
 from bs4 import BeautifulSoup, Tag
 
-from pipeline.build.urls import is_allowed
+from pipeline.render.urls import is_allowed
 
 
 def soup_of(html: bytes | str) -> BeautifulSoup:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser
 
-from pipeline.build.site import build_site
-from pipeline.build.themes import THEME_NAMES
 from pipeline.deploy.local import LocalWebRoot
-from tests.build.profiles import KEY, LEAD, profile
+from pipeline.render.site import build_site
+from pipeline.render.themes import THEME_NAMES
+from tests.render.profiles import KEY, LEAD, profile
 
 
 @pytest.mark.parametrize("theme", THEME_NAMES)

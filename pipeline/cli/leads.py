@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
-from pipeline.cli_common import App, console, pass_app, user_errors
+from pipeline.cli.common import App, console, pass_app, user_errors
 from pipeline.errors import InputError
 from pipeline.models import LeadState
 

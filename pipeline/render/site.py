@@ -13,9 +13,9 @@ import re
 import unicodedata
 from typing import Any
 
-from pipeline.build import assets, i18n, palette, themes, urls
 from pipeline.errors import PermanentError
 from pipeline.models import BrandProfile, LeadInput, SiteBundle
+from pipeline.render import assets, i18n, palette, themes, urls
 
 PAGE_WEIGHT_MAX_BYTES = 250_000
 MAX_SERVICES, MAX_SERVICE_CHARS = 12, 160

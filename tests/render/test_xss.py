@@ -8,12 +8,12 @@ import base64
 import pytest
 from playwright.sync_api import Browser
 
-from pipeline.build.site import build_site
-from pipeline.build.themes import THEME_NAMES
 from pipeline.deploy.local import LocalWebRoot
 from pipeline.models import BrandProfile, LeadInput, LogoAsset, Palette
-from tests.build.html_checks import inert_problems, soup_of, structure_problems
-from tests.build.profiles import KEY, files_of
+from pipeline.render.site import build_site
+from pipeline.render.themes import THEME_NAMES
+from tests.render.html_checks import inert_problems, soup_of, structure_problems
+from tests.render.profiles import KEY, files_of
 
 PAYLOADS = [
     "<script>window.__xss=1</script>",

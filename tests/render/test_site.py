@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.build.site import build_site, clean_text, slug_for
-from pipeline.build.themes import THEME_NAMES, choose_theme
 from pipeline.errors import PermanentError
-from tests.build.html_checks import inert_problems, soup_of, structure_problems
-from tests.build.profiles import KEY, LEAD, files_of, logo_asset, noisy_photo, profile
+from pipeline.render.site import build_site, clean_text, slug_for
+from pipeline.render.themes import THEME_NAMES, choose_theme
+from tests.render.html_checks import inert_problems, soup_of, structure_problems
+from tests.render.profiles import KEY, LEAD, files_of, logo_asset, noisy_photo, profile
 
 GOLDEN = Path(__file__).parent / "golden"
 REPO = Path(__file__).resolve().parents[2]
@@ -55,8 +55,8 @@ def test_building_twice_gives_byte_identical_bundles() -> None:
 
 def test_the_bundle_is_identical_in_a_fresh_process_with_another_hash_seed() -> None:
     code = (
-        "from tests.build.profiles import KEY, LEAD, profile\n"
-        "from pipeline.build.site import build_site\n"
+        "from tests.render.profiles import KEY, LEAD, profile\n"
+        "from pipeline.render.site import build_site\n"
         "print(build_site(LEAD, KEY, profile()).content_hash)\n"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
@@ -71,7 +71,7 @@ def test_a_changed_profile_gives_a_new_version() -> None:
 @pytest.mark.parametrize("theme", THEME_NAMES)
 def test_the_bundle_matches_its_golden_snapshot(theme: str) -> None:
     """Given the fixed synthetic profile, the bundle is exactly the reviewed one.
-    After an intended change: `UPDATE_GOLDEN=1 .venv/bin/pytest tests/build/test_site.py`, review the diff."""
+    After an intended change: `UPDATE_GOLDEN=1 .venv/bin/pytest tests/render/test_site.py`, review the diff."""
     bundle = build_site(LEAD, KEY, profile(), theme=theme)
     files = files_of(bundle.files)
     snapshot = {

@@ -11,10 +11,10 @@ from typing import Any
 
 import click
 
-from pipeline.build.site import slug_for
-from pipeline.cli_common import user_errors
+from pipeline.cli.common import user_errors
 from pipeline.deploy import DeployTarget, target_for
 from pipeline.models import SiteBundle, Stage
+from pipeline.render.site import slug_for
 
 
 def _slug_of(obj: Any, lead: str) -> str:

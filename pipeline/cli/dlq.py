@@ -6,7 +6,7 @@ import click
 from rich.table import Table
 
 from pipeline import dlq
-from pipeline.cli_common import App, console, pass_app, user_errors
+from pipeline.cli.common import App, console, pass_app, user_errors
 
 
 @click.group("dlq")

@@ -17,9 +17,9 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from pipeline.build import urls
-from pipeline.build.palette import Roles
 from pipeline.models import BrandProfile
+from pipeline.render import urls
+from pipeline.render.palette import Roles
 
 
 @dataclass(frozen=True)
@@ -163,5 +163,5 @@ def csp_for(css: str) -> str:
 
 
 def render_page(theme: Theme, context: dict[str, Any]) -> str:
-    """The page's HTML from pre-cleaned context values (see `pipeline.build.site`)."""
+    """The page's HTML from pre-cleaned context values (see `pipeline.render.site`)."""
     return _HTML_ENV.get_template(f"site/{theme.name}.html").render({**context, "theme": theme.name})

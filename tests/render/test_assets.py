@@ -7,9 +7,9 @@ import io
 import pytest
 from PIL import Image
 
-from pipeline.build import assets
-from pipeline.build.svg import UnsafeSvg, sanitise_svg
-from tests.build.profiles import logo_asset, noisy_photo, png_logo
+from pipeline.render import assets
+from pipeline.render.svg import UnsafeSvg, sanitise_svg
+from tests.render.profiles import logo_asset, noisy_photo, png_logo
 
 MAX_PIXELS = 16_000_000
 

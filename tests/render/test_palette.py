@@ -8,7 +8,8 @@ from coloraide import Color
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.build.palette import (
+from pipeline.models import Palette
+from pipeline.render.palette import (
     BODY,
     LARGE,
     contrast,
@@ -18,8 +19,7 @@ from pipeline.build.palette import (
     normalise_hex,
     oklch,
 )
-from pipeline.build.themes import THEMES
-from pipeline.models import Palette
+from pipeline.render.themes import THEMES
 
 hex_colours = st.integers(min_value=0, max_value=0xFFFFFF).map(lambda n: f"#{n:06x}")
 minimums = st.sampled_from([BODY, LARGE])

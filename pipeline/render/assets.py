@@ -17,8 +17,8 @@ from xml.sax.saxutils import escape
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from pipeline.build.svg import UnsafeSvg, sanitise_svg, svg_size
 from pipeline.models import LogoAsset
+from pipeline.render.svg import UnsafeSvg, sanitise_svg, svg_size
 
 RASTER_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "ICO")
 LOGO_BOX_PX = (480, 192)  # twice the largest CSS size a theme shows the logo at

@@ -1,0 +1,65 @@
+"""`pipeline ingest`: validate a prospects CSV (or an inbox of them) and enqueue new leads."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from pipeline import ingest
+from pipeline.cli.common import App, console, pass_app, user_errors
+from pipeline.errors import InputError
+
+EXIT_REJECTED_ROWS = 3
+
+
+# --- ingest ----------------------------------------------------------------------------------
+def _print_report(r: ingest.IngestReport) -> None:
+    console.print(
+        f"{r.source}: accepted {r.accepted}, rejected {r.rejected}, duplicate {r.duplicate}, "
+        f"enqueued {r.enqueued}  (run {r.run_id})"
+    )
+    if r.rejects_file:
+        console.print(f"  rejects: {r.rejects_file}")
+    if r.archived_to:
+        console.print(f"  archived: {r.archived_to}")
+
+
+@click.command("ingest")
+@click.argument("file", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--inbox", type=click.Path(path_type=Path, file_okay=False), help="Ingest every *.csv in this folder.")
+@pass_app
+@user_errors
+def ingest_cmd(app: App, file: Path | None, inbox: Path | None) -> None:
+    """Validate a prospects CSV and enqueue one job per new lead.
+
+    Required columns: company, website, email. Bad rows go to a rejects CSV; exit code 3 says some
+    rows were rejected. A FILE is copied to the archive; inbox files are moved there."""
+    if (file is None) == (inbox is None):
+        raise click.UsageError("give a FILE or --inbox DIR (one of them)")
+    if file is not None:
+        report = ingest.ingest_file(file, app.conn, app.settings, move=False)
+        _print_report(report)
+        if report.rejected:
+            sys.exit(EXIT_REJECTED_ROWS)
+        return
+    assert inbox is not None
+    failed, rejected = 0, 0
+    files = ingest.inbox_files(inbox, app.settings.inbox_min_age_s)
+    if not files:
+        console.print(f"{inbox}: no CSV files waiting")
+    for path in files:
+        try:
+            report = ingest.ingest_file(path, app.conn, app.settings, move=True)
+        except InputError as exc:
+            failed += 1
+            moved = ingest.quarantine(path, inbox, str(exc))
+            click.echo(f"error: {exc} (moved to {moved})", err=True)
+            continue
+        _print_report(report)
+        rejected += report.rejected
+    if failed:
+        raise click.ClickException(f"{failed} file(s) could not be read")
+    if rejected:
+        sys.exit(EXIT_REJECTED_ROWS)

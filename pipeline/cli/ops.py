@@ -1,0 +1,66 @@
+"""`pipeline pause|resume|status|dashboard`: operating the line."""
+
+from __future__ import annotations
+
+import os
+
+import click
+from rich.table import Table
+
+from pipeline import control
+from pipeline.cli.common import App, console, pass_app, user_errors
+from pipeline.status import snapshot
+
+
+# --- pause / resume / status -------------------------------------------------------------------
+@click.command("pause")
+@click.option("--reason", required=True, help="Why; shown by `pipeline status`.")
+@pass_app
+@user_errors
+def pause_cmd(app: App, reason: str) -> None:
+    """Stop workers taking new jobs. Nothing queued is lost."""
+    control.pause(app.conn, reason, by=os.environ.get("USER", "operator"))
+    console.print(f"paused: {reason}")
+
+
+@click.command("resume")
+@pass_app
+@user_errors
+def resume_cmd(app: App) -> None:
+    """Let workers take jobs again."""
+    control.resume(app.conn)
+    console.print("resumed")
+
+
+@click.command("status")
+@pass_app
+@user_errors
+def status_cmd(app: App) -> None:
+    """Pause state, queue depths, leads per state, DLQ size."""
+    s = snapshot(app.conn, app.settings, app.redis_url)
+    console.print(f"redis: {s.redis_url}")
+    if s.pause.paused:
+        console.print(f"[bold red]PAUSED[/] since {s.pause.since or '?'} by {s.pause.by or '?'}: {s.pause.reason}")
+    else:
+        console.print("running (not paused)")
+    if s.allow_loopback:
+        console.print("[yellow]PIPELINE_ALLOW_LOOPBACK is on: loopback sites are accepted[/]")
+    table = Table("stage", "queued", "scheduled", "running", "failed (DLQ)")
+    for q in s.queues:
+        table.add_row(q.stage, str(q.queued), str(q.scheduled), str(q.running), str(q.failed))
+    console.print(table)
+    console.print("leads: " + ", ".join(f"{k} {v}" for k, v in s.leads.items()))
+    console.print(f"dead-letter queue: {s.dlq_size} job(s)")
+
+
+# --- dashboard -------------------------------------------------------------------------------
+@click.command("dashboard")
+@click.option("--port", default=9181, show_default=True)
+@pass_app
+@user_errors
+def dashboard_cmd(app: App, port: int) -> None:
+    """rq-dashboard on 127.0.0.1, pointed at the pipeline's Redis."""
+    app.conn.ping()  # starts the embedded Redis if needed
+    os.execvp(
+        "rq-dashboard", ["rq-dashboard", "--bind", "127.0.0.1", "--port", str(port), "--redis-url", app.redis_url]
+    )
