@@ -1,21 +1,18 @@
 """Ingest: a prospects CSV → validated, deduplicated leads, each with a queued scrape job.
 
-Two streaming passes, never the whole file in memory. The first proves the file is readable at all
-(UTF-8, CSV, required columns), so a file that is not enqueues nothing. The second validates each
+Two streaming passes, never the whole file in memory (`pipeline.csvfile`). The first proves the file
+is readable at all (encoding, CSV, required columns), so a file that is not enqueues nothing. The second validates each
 row (`LeadInput`), writes bad rows to a rejects CSV, drops leads already seen in this file or
 already known, and enqueues the rest in pipelined batches with deterministic job ids.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import hashlib
 import io
 import shutil
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,15 +20,13 @@ from typing import Any
 import redis
 from pydantic import BaseModel, ValidationError
 
-from pipeline import queues
+from pipeline import csvfile, queues
 from pipeline.errors import InputError
-from pipeline.models import CSV_OPTIONAL, CSV_REQUIRED, LeadInput, LeadRecord, RunRecord, Stage, utcnow
+from pipeline.models import LeadInput, LeadRecord, RunRecord, Stage, utcnow
 from pipeline.settings import Settings
 from pipeline.store import Store, lead_key
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_DELIMITERS = ",;\t|"
-_SNIFF_BYTES = 64 * 1024
 
 
 class IngestReport(BaseModel):
@@ -45,107 +40,12 @@ class IngestReport(BaseModel):
     enqueued: int = 0
     rejects_file: str | None = None
     archived_to: str | None = None
-
-
-@dataclass
-class _Header:
-    names: list[str]
-    columns: dict[str, int]  # our field name → column index
-    dialect: type[csv.Dialect] | csv.Dialect
-
-
-# Common spellings of our columns in agencies' exports.
-HEADER_ALIASES = {
-    "e_mail": "email",
-    "email_address": "email",
-    "website_url": "website",
-    "url": "website",
-    "company_name": "company",
-    "business_name": "company",
-    "firstname": "first_name",
-    "lastname": "last_name",
-    "telephone": "phone",
-    "phone_number": "phone",
-}
-
-
-def header_name(raw: str) -> str:
-    """Normalise a header cell: trimmed, case-insensitive, spaces/hyphens as underscores, aliases."""
-    name = "_".join(raw.strip().lower().replace("-", " ").split())
-    return HEADER_ALIASES.get(name, name)
+    encoding: str = "utf-8"
 
 
 def neutralise(cell: str) -> str:
     """Make a cell safe to open in a spreadsheet (no formula injection)."""
     return "'" + cell if cell.startswith(_FORMULA_START) else cell
-
-
-def _open_text(path: Path) -> io.TextIOWrapper:
-    return open(path, encoding="utf-8-sig", errors="strict", newline="")
-
-
-def _check_readable(path: Path) -> _Header:
-    """First pass: decode and parse the whole file without keeping it; raise InputError if unusable."""
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if not path.is_file():
-        raise InputError(f"{path}: not a regular file")
-    with open(path, "rb") as fh:
-        head = fh.read(_SNIFF_BYTES)
-        if not head.strip():
-            raise InputError(f"{path}: the file is empty")
-        if b"\0" in head:
-            raise InputError(f"{path}: this is a binary file, not a CSV")
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
-        offset = 0
-        chunk = head
-        while chunk:
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as exc:
-                raise InputError(
-                    f"{path}: not UTF-8 text (byte 0x{chunk[exc.start]:02x} at offset {offset + exc.start}); "
-                    "save it as 'CSV UTF-8'"
-                ) from None
-            offset += len(chunk)
-            chunk = fh.read(1 << 20)
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            raise InputError(f"{path}: not UTF-8 text (truncated character at the end)") from None
-    sample = head.decode("utf-8-sig", errors="ignore")
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample.split("\n", 1)[0], _DELIMITERS)
-    except csv.Error:
-        dialect = csv.excel
-    with _open_text(path) as fh:
-        reader = csv.reader(fh, dialect, strict=True)
-        try:
-            names = next(reader, [])
-            columns: dict[str, int] = {}
-            for i, raw in enumerate(names):
-                columns.setdefault(header_name(raw), i)
-            missing = [c for c in CSV_REQUIRED if c not in columns]
-            if missing:
-                raise InputError(
-                    f"{path}: missing required column(s) {', '.join(missing)}; "
-                    f"the header must name {', '.join(CSV_REQUIRED)} (optional: {', '.join(CSV_OPTIONAL)})"
-                )
-            for _ in reader:
-                pass
-        except csv.Error as exc:
-            raise InputError(f"{path}: not a readable CSV (line {reader.line_num}: {exc})") from None
-    return _Header(names=names, columns=columns, dialect=dialect)
-
-
-def _rows(path: Path, header: _Header) -> Iterator[tuple[int, list[str]]]:
-    """Second pass: (spreadsheet row number, cells) of every non-blank data row."""
-    with _open_text(path) as fh:
-        reader = csv.reader(fh, header.dialect, strict=True)
-        next(reader, None)
-        for n, cells in enumerate(reader, start=2):
-            if any(c.strip() for c in cells):
-                yield n, cells
 
 
 class _Rejects:
@@ -196,18 +96,23 @@ def new_run_id(source: Path) -> str:
 
 def ingest_file(path: Path, conn: redis.Redis, settings: Settings, *, move: bool = False) -> IngestReport:
     """Ingest one CSV. Raises InputError (nothing enqueued) when the file cannot be read at all."""
-    header = _check_readable(path)
+    header = csvfile.inspect(path, settings.csv_legacy_encoding)
     store = Store(conn, settings.output_ttl_s)
-    run = RunRecord(run_id=new_run_id(path), source=str(path))
+    run = RunRecord(run_id=new_run_id(path), source=str(path), encoding=header.encoding)
     run.deadline = run.started_at + timedelta(seconds=settings.run_sla_s)
-    report = IngestReport(run_id=run.run_id, source=str(path))
+    report = IngestReport(run_id=run.run_id, source=str(path), encoding=header.encoding)
     rejects = _Rejects(settings.rejects_dir / f"{run.run_id}-{path.stem}.rejects.csv", header.names)
     context = {"allow_loopback": settings.allow_loopback}
     seen: set[str] = set()
     batch: list[LeadInput] = []
     store.save_run(run)
     try:
-        for n, cells in _rows(path, header):
+        for record in csvfile.records(header):
+            n, cells = record.row, record.cells
+            if record.problem:
+                rejects.add(n, "row", record.problem, cells)
+                report.rejected += 1
+                continue
             if len(cells) > len(header.names):
                 rejects.add(n, "row", f"{len(cells)} cells but the header has {len(header.names)}", cells)
                 report.rejected += 1

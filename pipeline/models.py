@@ -300,3 +300,4 @@ class RunRecord(BaseModel):
     duplicate: int = 0
     enqueued: int = 0
     rejects_file: str | None = None
+    encoding: str = "utf-8"  # how the file was decoded (a legacy encoding when it was not UTF-8)

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     )
 
     # --- Queues, retries, dead letters ------------------------------------------------------
+    csv_legacy_encoding: str = Field(
+        "cp1252", description="Encoding tried for a CSV that is not UTF-8 and has no BOM (Excel's Windows export)."
+    )
     inbox_min_age_s: float = Field(10.0, description="Inbox files younger than this may still be uploading: skipped.")
     enqueue_batch_size: int = Field(1000, description="Jobs per pipelined enqueue batch at ingest.")
     retry_max: dict[str, int] = Field(

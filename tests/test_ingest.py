@@ -148,7 +148,9 @@ def test_batches_smaller_than_the_file_still_enqueue_every_row(
     [
         (b"", "empty"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
-        (b"company,website,email\nCaf\xe9,cafe.example.com,a@cafe.example.com\n", "not UTF-8"),
+        (b"company,website,email\nCaf\xe9\x81,cafe.example.com,a@cafe.example.com\n", "not utf-8 text"),
+        (b"company,website,email,email\nA,a.example.com,a@a.example.com,b@a.example.com\n", "'email' twice"),
+        (b"company,website,email,city,City\nA,a.example.com,a@a.example.com,Ulm,Bonn\n", "differ on row 2"),
         (b"name,link\nShop,shop.example.com\n", "missing required column(s) company, website, email"),
         (b'company,website,email\n"Shop,shop.example.com,a@x.example.com\n', "not a readable CSV"),
     ],
@@ -228,3 +230,75 @@ def test_a_second_unreadable_file_of_the_same_name_does_not_overwrite_the_first(
         ingest.quarantine(inbox / "bad.csv", inbox, "unreadable")
     kept = sorted(p.read_bytes() for p in (inbox / "failed").glob("bad*.csv"))
     assert kept == [b"first", b"second"]
+
+
+def _ingest_bytes(tmp_path: Path, conn: redis.Redis, settings: Settings, content: bytes) -> ingest.IngestReport:
+    path = tmp_path / "in.csv"
+    path.write_bytes(content)
+    return ingest.ingest_file(path, conn, settings)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom", "expected"),
+    [
+        ("utf-8", b"\xef\xbb\xbf", "utf-8-sig"),
+        ("utf-16-le", b"\xff\xfe", "utf-16"),
+        ("utf-16-be", b"\xfe\xff", "utf-16"),
+        ("utf-16-le", b"", "utf-16-le"),
+        ("cp1252", b"", "cp1252"),
+    ],
+)
+def test_excel_and_windows_encodings_are_decoded_and_recorded_in_the_run(
+    tmp_path: Path, conn: redis.Redis, settings: Settings, encoding: str, bom: bytes, expected: str
+) -> None:
+    text = "company,website,email,city\r\nCafé Müller,cafe.example.com,a@cafe.example.com,Köln\r\n"
+    report = _ingest_bytes(tmp_path, conn, settings, bom + text.encode(encoding))
+    assert (report.accepted, report.rejected, report.encoding) == (1, 0, expected)
+    store = Store(conn)
+    [record] = store.iter_leads(store.run_leads(report.run_id))
+    assert record.lead.company == "Café Müller" and record.lead.city == "Köln"
+    run = store.get_run(report.run_id)
+    assert run is not None and run.encoding == expected
+
+
+def test_the_legacy_encoding_is_a_setting(tmp_path: Path, conn: redis.Redis, settings: Settings) -> None:
+    latin2 = settings.model_copy(update={"csv_legacy_encoding": "iso8859-2"})
+    content = "company,website,email\nŁódź Café,lodz.example.com,a@lodz.example.com\n".encode("iso8859-2")
+    report = _ingest_bytes(tmp_path, conn, latin2, content)
+    assert report.encoding == "iso8859-2" and report.accepted == 1
+
+
+def test_an_oversized_field_and_a_nul_byte_reject_only_their_rows(
+    tmp_path: Path, conn: redis.Redis, settings: Settings
+) -> None:
+    huge = "x" * (csv.field_size_limit() + 10)
+    endless = "y" * (2 << 20)
+    content = (
+        "company,website,email,notes\n"
+        f"A,a.example.com,a@a.example.com,{huge}\n"
+        "B,b.example.com,b@b.example.com,ok\n"
+        "C\0,c.example.com,c@c.example.com,\n"
+        f"D,d.example.com,d@d.example.com,{endless}\n"
+        "E,e.example.com,e@e.example.com,\n"
+    ).encode()
+    report = _ingest_bytes(tmp_path, conn, settings, content)
+    assert (report.accepted, report.rejected, report.enqueued) == (2, 3, 2)
+    reasons = {r["row"]: r["reason"] for r in _rejects(report)}
+    assert "field limit" in reasons["2"] and "NUL" in reasons["4"] and "line is longer" in reasons["5"]
+
+
+def test_identical_duplicate_optional_columns_are_accepted(
+    tmp_path: Path, conn: redis.Redis, settings: Settings
+) -> None:
+    content = b"company,website,email,City,city\nA,a.example.com,a@a.example.com,Ulm,Ulm\n"
+    report = _ingest_bytes(tmp_path, conn, settings, content)
+    assert (report.accepted, report.rejected) == (1, 0)
+
+
+def test_cli_prints_a_legacy_encoding(tmp_path: Path, settings: Settings) -> None:
+    path = tmp_path / "in.csv"
+    path.write_bytes("company,website,email\nCafé,cafe.example.com,a@cafe.example.com\n".encode("cp1252"))
+    env = {"REDIS_URL": settings.redis_url or "", "PIPELINE_VAR_DIR": str(settings.var_dir)}
+    result = CliRunner().invoke(cli, ["ingest", str(path)], env=env)
+    assert result.exit_code == 0, result.output
+    assert "encoding: cp1252" in result.output

@@ -20,6 +20,8 @@ def _print_report(r: ingest.IngestReport) -> None:
         f"{r.source}: accepted {r.accepted}, rejected {r.rejected}, duplicate {r.duplicate}, "
         f"enqueued {r.enqueued}  (run {r.run_id})"
     )
+    if r.encoding not in ("utf-8", "utf-8-sig"):
+        console.print(f"  encoding: {r.encoding}")
     if r.rejects_file:
         console.print(f"  rejects: {r.rejects_file}")
     if r.archived_to:
