@@ -4,6 +4,7 @@ read `os.environ`. Every field is `PIPELINE_<NAME>` in the environment, except `
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -44,6 +45,11 @@ class Settings(BaseSettings):
     scrape_logo_attempts: int = Field(4, description="Logo candidates downloaded before falling back to a monogram.")
     scrape_offsite_assets: bool = Field(
         True, description="Fetch logo/stylesheets from hosts other than the site's own (CDNs); tests turn it off."
+    )
+    scrape_render: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="Brand colours and logo from the page as Chromium renders it (JS off, every request through "
+        "the guarded fetcher): on, off (static CSS parser only), auto (render when Chromium is available).",
     )
     logo_max_side_px: int = Field(512, description="Longest side of a re-encoded raster logo.")
     user_agent: str = Field(

@@ -19,7 +19,7 @@ def extract_brand(site: Site, lead: LeadInput) -> tuple[BrandProfile, list[logo.
     if found_name:
         name, sources["name"] = found_name
     else:
-        name, sources["name"] = lead.company, "csv"
+        name, sources["name"] = names.csv_name(lead.company, lead.website), "csv"
         degraded.append("name: not found on the site, CSV company used")
 
     brand = colors.brand_colors(site)

@@ -11,6 +11,7 @@ import re
 from coloraide import Color
 
 from pipeline.models import BrandProfile, LeadInput, LogoAsset, Palette
+from pipeline.scrape.names import csv_name
 
 DEFAULT_PALETTE = Palette(primary="#1f4e79", secondary="#f2a900", colors=["#1f4e79", "#f2a900"])
 
@@ -42,10 +43,11 @@ def monogram_logo(name: str, color: str) -> LogoAsset:
 
 def fallback_profile(lead: LeadInput, reason: str) -> BrandProfile:
     """The profile made from the CSV row alone, flagged degraded."""
+    name = csv_name(lead.company, lead.website)
     return BrandProfile(
-        name=lead.company,
+        name=name,
         website=lead.website,
-        logo=monogram_logo(lead.company, DEFAULT_PALETTE.primary),
+        logo=monogram_logo(name, DEFAULT_PALETTE.primary),
         palette=DEFAULT_PALETTE,
         phone=lead.phone or None,
         email=lead.email,

@@ -3,6 +3,10 @@ reliable that place is, and each candidate scored by how many places agree with 
 
 Places: `og:site_name`, schema.org JSON-LD and microdata of the business, `application-name`, the
 header brand element and logo `alt`, segments of `<title>`, a short `<h1>`, the copyright line.
+
+Every text is cleaned once here (`clean_name`): control, bidi, zero-width and ANSI characters, markup
+and unrendered template syntax go, so build, QA's name check and the email all see the same name. A
+long or hostile title or `og:site_name` is split on its separators and the name picked among the parts.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from bs4 import Tag
 
@@ -39,7 +44,18 @@ NON_BUSINESS_TYPES = {
     "service",
     "event",
 }
-_SEPARATORS = re.compile(r"\s+[|–—\-·:~•»]+\s+|\s*[|–—·•»]\s*")
+_SEPARATORS = re.compile(r"\s+[|–—\-·:~•»/]+\s+|\s*[|–—·•»]\s*")
+_LONG_SEPARATORS = re.compile(r"[,;!?()\[\]]\s*|\s+[-–—]\s*|\.\s+")  # also split texts too long for a name
+MAX_NAME = 80
+# ANSI escape sequences: CSI (colours, cursor), OSC (titles, hyperlinks) and two-character escapes.
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])|\x9b[0-?]*[ -/]*[@-~]")
+_ACTIVE_MARKUP = re.compile(r"<(script|style|template)\b.*?(</\1\s*>|$)", re.I | re.S)
+_TAG = re.compile(r"</?[a-zA-Z!][^<>]{0,500}>|<!--.*?-->", re.S)
+_TEMPLATE = re.compile(
+    r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|\$\{[^}]*\}|<%.*?%>|\[%.*?%\]|\{\$[^}]*\}|@\{[^}]*\}|"
+    r"\{\{|\}\}|\{%|%\}|<\?php.*?(\?>|$)",
+    re.S,
+)
 # Page titles and headings that are never a business's name.
 GENERIC = frozenset(
     {
@@ -92,6 +108,23 @@ class Clue:
     weight: float
 
 
+def clean_name(text: str) -> str:
+    """A text fit to be a business name: NFC, without ANSI escapes, control, format (bidi,
+    zero-width, soft hyphen, BOM), private-use or unassigned characters, markup or template syntax;
+    whitespace collapsed. Idempotent: every stage after the scrape sees this same text."""
+    text = _ANSI.sub("", unicodedata.normalize("NFC", text or ""))
+    text = "".join(" " if ch.isspace() else ch for ch in text if ch.isspace() or unicodedata.category(ch)[0] != "C")
+    text = _TEMPLATE.sub(" ", _TAG.sub(" ", _ACTIVE_MARKUP.sub(" ", text)))
+    text = text.replace("<", " ").replace(">", " ")
+    return clean(text)
+
+
+def csv_name(company: str, website: str) -> str:
+    """The CSV row's company as a profile name, cleaned like a scraped one; the site's host when
+    nothing printable is left."""
+    return clean_name(company) or (urlsplit(website).hostname or "").removeprefix("www.") or "?"
+
+
 def norm(text: str) -> str:
     """Lower-case, accents and punctuation removed, spaces collapsed: for comparing names."""
     text = unicodedata.normalize("NFKD", text)
@@ -105,11 +138,24 @@ def clues(page: Page) -> list[Clue]:
     found: list[Clue] = []
 
     def add(text: str | None, source: str, weight: float) -> None:
-        value = clean(text or "")
-        if 2 <= len(value) <= 80:
+        value = clean_name(text or "")
+        if 2 <= len(value) <= MAX_NAME:
             found.append(Clue(value, source, weight))
 
+    def add_parts(text: str | None, source: str, weight: float, *, whole: bool) -> None:
+        """The parts of a text that holds a name among other words ("Name | Trade | City"); a
+        part too long for a name is cut further on punctuation. `whole`: a text without
+        separators counts as its own part."""
+        parts = _SEPARATORS.split(clean_name(text or ""))
+        for part in parts:
+            if len(part) > MAX_NAME or len(part.split()) > 7:
+                for piece in _LONG_SEPARATORS.split(part):
+                    add(piece, source, weight * 0.7)
+            elif whole or len(parts) > 1:
+                add(part, source, weight)
+
     add(page.meta("og:site_name"), "og:site_name", 6)
+    add_parts(page.meta("og:site_name"), "og:site_name segment", 4, whole=False)
     for item in page.json_ld():
         types = ld_types(item)
         name = item.get("name")
@@ -129,10 +175,9 @@ def clues(page: Page) -> list[Clue]:
                 add(text, f"brand {selector}", 4)
             for img in tag.find_all("img", alt=True)[:1]:
                 add(_LOGO_WORDS.sub("", str(img["alt"])), "logo alt", 3)
-    title = clean(page.soup.title.get_text()) if page.soup.title else ""
+    title = clean_name(page.soup.title.get_text()) if page.soup.title else ""
     add(title, "title", 2)
-    for part in _SEPARATORS.split(title):
-        add(part, "title segment", 3)
+    add_parts(title, "title segment", 3, whole=True)
     for h1 in page.soup.find_all("h1")[:2]:
         text = clean(h1.get_text(" "))
         if len(text.split()) <= 6:

@@ -1,0 +1,90 @@
+"""Names from hostile places: control, bidi, zero-width and ANSI characters, markup, template syntax
+and titles far too long for a name. The name is cleaned once, at the source."""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from pipeline.scrape.fallback import fallback_profile
+from pipeline.scrape.names import best_name, clean_name
+from pipeline.scrape.page import Page
+from tests.scrape.helpers import lead, page, scrape_url, served_site
+
+NAME = "Blue Harbour Bakery"
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u202e\u202d\u2066\u2069\u200f\u061c\x07\x1b\x7f\x85"
+
+
+def name_of(head: str, body: str = "") -> str | None:
+    found = best_name(Page.parse("http://127.0.0.1/", page(head=head, body=body).encode()))
+    return found[0] if found else None
+
+
+@pytest.mark.parametrize(
+    "dirty",
+    [
+        "Blue\u200b Harbour\u200d Bakery",
+        "\u202eBlue Harbour Bakery\u202c",
+        "\u2066Blue Harbour\u2069 Bakery\u200f",
+        "\x1b[31;1mBlue Harbour Bakery\x1b[0m",
+        "\x1b]0;pwned\x07Blue Harbour Bakery",
+        "\x9b2JBlue Harbour Bakery",
+        "Blue\x00 Harbour\x08 Bakery\x7f",
+        "\ufeffBlue Har\u00adbour Bakery",
+        "Blue Harbour <b>Bakery</b>",
+        "<script>alert(1)</script>Blue Harbour Bakery",
+        "Blue Harbour Bakery{{ site.suffix }}",
+        "{% if x %}Blue Harbour Bakery{% endif %}",
+        "Blue Harbour Bakery ${title}",
+        "<?php echo $name; ?>Blue Harbour Bakery",
+        "Blue\tHarbour\nBakery",
+        "Blue Harbour Bakery\U000e0041\U000e0042",
+    ],
+)
+def test_clean_name_strips_controls_bidi_zero_width_ansi_markup_and_templates(dirty: str) -> None:
+    cleaned = clean_name(dirty)
+    assert cleaned == NAME
+    assert clean_name(cleaned) == cleaned  # once is enough: every later stage sees the same text
+    assert not any(unicodedata.category(ch).startswith("C") for ch in cleaned)
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        # markup and template syntax inside the title (as text: <title> is raw text)
+        f"<title>&lt;b&gt;{NAME}&lt;/b&gt; | {{{{ page.tagline }}}} | Fresh bread in Portsmouth</title>",
+        f"<title>{{% block title %}}{NAME}{{% endblock %}} – Home</title>",
+        # far over 80 characters, keywords first
+        "<title>Best Bakery Portsmouth, Fresh Sourdough Bread, Wedding Cakes and Pastries Delivered Daily "
+        f"| {NAME} | Order online today</title>",
+        f"<title>{NAME} - sourdough, rye and spelt bread, cakes, tarts, coffee and breakfast in the heart of "
+        "Portsmouth since 1952</title>",
+        # a hostile og:site_name over 80 characters, with invisible characters sprinkled in
+        f'<meta property="og:site_name" content="\u202e{NAME}\u202c | Bakery &amp; Café | '
+        f'Portsmouth | Southsea | Fratton | Cosham | Hampshire | UK{INVISIBLE}"><title>Home</title>',
+        f'<meta property="og:site_name" content="&lt;script&gt;alert(1)&lt;/script&gt;{NAME}">'
+        f"<title>{NAME}{INVISIBLE}</title>",
+        # ANSI in the title
+        f"<title>\x1b[1m{NAME}\x1b[0m | Bread</title>",
+    ],
+)
+def test_a_long_or_hostile_title_still_yields_the_name_inside_it(head: str) -> None:
+    assert name_of(head) == NAME
+
+
+def test_a_scraped_name_reaches_the_profile_clean(tmp_path: Path) -> None:
+    html = page(
+        head=f"<title>\u200b{NAME}\u202e | {{{{ tagline }}}}</title>",
+        body=f'<header><a class="navbar-brand" href="/">\x1b[31m{NAME}\u2069</a></header>',
+    )
+    with served_site(tmp_path, {"index.html": html}) as url:
+        profile = scrape_url(url)
+    assert profile.name == NAME
+
+
+def test_the_csv_company_is_cleaned_the_same_way_when_the_site_gives_no_name() -> None:
+    row = lead("http://127.0.0.1:9/", company="\u202eAcme\u200b Bakery\x1b[0m")
+    assert fallback_profile(row, "unreachable").name == "Acme Bakery"
+    assert fallback_profile(lead("http://127.0.0.1:9/", company="\u200b\u202e"), "x").name == "127.0.0.1"
