@@ -9,6 +9,7 @@ moves the lead's state and enqueues the next stage in one Redis transaction (MUL
 from __future__ import annotations
 
 import logging
+import time
 from types import TracebackType
 from typing import Any
 
@@ -17,7 +18,7 @@ from rq import get_current_job
 from rq.job import Job
 from rq.timeouts import JobTimeoutException
 
-from pipeline import queues, runtime
+from pipeline import metrics, queues, runtime
 from pipeline.errors import AmbiguousSend, PermanentError, TransientError
 from pipeline.logs import context
 from pipeline.models import LeadRecord, LeadState, SiteBundle, Stage
@@ -33,7 +34,7 @@ def run_stage(key: str, stage: str, generation: int) -> str:
     job = get_current_job()
     assert job is not None, "run_stage runs inside an RQ job"
     settings = runtime.settings()
-    store = Store(job.connection, settings.output_ttl_s)
+    store = Store(job.connection, settings.output_ttl_s, settings.trail_max_events)
     st = Stage(stage)
     record = store.get(key)
     with context(lead=key, stage=st.value, job=job.id, run=record.run_id if record else "-"):
@@ -52,11 +53,12 @@ def run_stage(key: str, stage: str, generation: int) -> str:
             log.info("skipped: lead is at stage %s", record.stage)
             return f"out of order: lead at {record.stage}"
         final = not job.retries_left
-        _start(store, record, st)
+        _start(store, record, st, job.id)
+        started = time.monotonic()
         try:
             result = stage_function(st)(StageContext(settings, record, store, final_attempt=final))
         except AmbiguousSend as exc:
-            _hold(store, record, f"ambiguous send, held for a person: {exc}")
+            _hold(store, record, f"ambiguous send, held for a person: {exc}", job.id)
             return "held"
         except (TransientError, JobTimeoutException):
             raise
@@ -70,44 +72,57 @@ def run_stage(key: str, stage: str, generation: int) -> str:
             # An untranslated error is a bug, not a hiccup: retrying cannot heal it.
             job.retries_left = 0
             raise PermanentError(f"unexpected {type(exc).__name__}: {exc}") from exc
-        return _commit(job.connection, store, settings, record, st, result)
+        return _commit(job.connection, store, settings, record, st, result, job.id, time.monotonic() - started)
 
 
-def _start(store: Store, record: LeadRecord, stage: Stage) -> None:
+def _start(store: Store, record: LeadRecord, stage: Stage, job_id: str) -> None:
     record.state = LeadState.RUNNING
     record.stage = stage
-    record.attempts[stage.value] = record.attempts.get(stage.value, 0) + 1
-    record.note("started", f"attempt {record.attempts[stage.value]}", stage)
+    attempt = record.attempts[stage.value] = record.attempts.get(stage.value, 0) + 1
+    record.note("started", f"attempt {attempt}", stage, job=job_id, attempt=attempt)
     store.save(record)
 
 
-def _hold(store: Store, record: LeadRecord, reason: str) -> None:
+def _hold(store: Store, record: LeadRecord, reason: str, job_id: str) -> None:
     record.state = LeadState.HELD
     record.last_error = reason
-    record.note("held", reason)
-    store.save(record)
+    record.note("held", reason, job=job_id)
+    with store.conn.pipeline(transaction=True) as pipe:
+        store.save(record, pipe)
+        metrics.count_job(pipe, record.stage.value, "held")
+        pipe.execute()
     log.warning("held: %s", reason)
 
 
 def _commit(
-    conn: redis.Redis, store: Store, settings: Settings, record: LeadRecord, stage: Stage, result: StageResult
+    conn: redis.Redis,
+    store: Store,
+    settings: Settings,
+    record: LeadRecord,
+    stage: Stage,
+    result: StageResult,
+    job_id: str,
+    seconds: float,
 ) -> str:
     """Store the output, move the lead and enqueue the next stage, atomically."""
+    for fallback in result.degraded:
+        if fallback not in record.degraded:
+            record.note("fallback", fallback, stage, job=job_id)
     record.degraded += [d for d in result.degraded if d not in record.degraded]
     record.site_url = result.site_url or record.site_url
     record.email_file = result.email_file or record.email_file
     nxt = stage.next
     if result.hold:
         record.state, record.last_error = LeadState.HELD, result.hold
-        record.note("held", result.hold, stage)
+        record.note("held", result.hold, stage, job=job_id, seconds=seconds)
         outcome = "held"
     elif nxt is None:
-        record.state, record.email_status = LeadState.EMAILED, "sent"
-        record.note("emailed", result.email_file or "", stage)
+        record.state, record.email_status, record.last_error = LeadState.EMAILED, "sent", None
+        record.note("emailed", result.email_file or "", stage, job=job_id, seconds=seconds)
         outcome = "emailed"
     else:
-        record.state, record.stage = LeadState.QUEUED, nxt
-        record.note("done", f"next: {nxt.value}", stage)
+        record.state, record.stage, record.last_error = LeadState.QUEUED, nxt, None
+        record.note("done", f"next: {nxt.value}", stage, job=job_id, seconds=seconds)
         outcome = f"next {nxt.value}"
     with conn.pipeline(transaction=True) as pipe:
         # Optimistic lock: commit only if nobody moved the lead since this job started it (an
@@ -122,6 +137,7 @@ def _commit(
         pipe.multi()
         store.put_output(record.key, stage, result.output, pipe)
         store.save(record, pipe)
+        metrics.count_job(pipe, stage.value, outcome.split(" ")[0].replace("next", "done"), seconds)
         if outcome.startswith("next") and nxt is not None:
             queues.enqueue(conn, nxt, [(record.key, record.generation)], settings, pipe)
         try:
@@ -148,7 +164,8 @@ def on_job_failure(
 ) -> None:
     """RQ failure callback (also for abandoned jobs): mark the lead `retrying` or `dead`."""
     key, stage, generation = _job_args(job)
-    store = Store(connection, runtime.settings().output_ttl_s)
+    settings = runtime.settings()
+    store = Store(connection, settings.output_ttl_s, settings.trail_max_events)
     record = store.get(key)
     if record is None or record.generation != generation or record.stage != Stage(stage):
         return  # a stale job: the lead has moved on
@@ -157,13 +174,16 @@ def on_job_failure(
     record.last_error = f"{exc_type.__name__}: {exc}"[:2000]
     if job.retries_left:
         record.state = LeadState.RETRYING
-        record.note("retrying", record.last_error, Stage(stage))
+        record.note("retrying", record.last_error, Stage(stage), job=job.id)
     else:
         record.state = LeadState.DEAD
-        record.note("dead-lettered", record.last_error, Stage(stage))
+        record.note("dead-lettered", record.last_error, Stage(stage), job=job.id)
         if Stage(stage) in COMPENSATED_STAGES and issubclass(exc_type, PermanentError):
             _compensate(store, record)
-    store.save(record)
+    with connection.pipeline(transaction=True) as pipe:
+        store.save(record, pipe)
+        metrics.count_job(pipe, stage, record.state.value)
+        pipe.execute()
     with context(lead=key, stage=stage, job=job.id, run=record.run_id):
         log.warning("%s: %s", record.state.value, record.last_error)
 

@@ -254,12 +254,15 @@ class EmailResult(BaseModel):
 
 
 class StageEvent(BaseModel):
-    """One line of a lead's history."""
+    """One line of a lead's history (its trail: a capped Redis stream, see `Store.trail`)."""
 
     at: datetime = Field(default_factory=utcnow)
     stage: str | None = None
     event: str
     detail: str = ""
+    job: str | None = Field(None, description="RQ job id, when a job recorded the event.")
+    attempt: int | None = Field(None, description="Attempt number of the stage, when it applies.")
+    seconds: float | None = Field(None, description="How long the step took, when it applies.")
 
 
 class LeadRecord(BaseModel):
@@ -279,12 +282,35 @@ class LeadRecord(BaseModel):
     email_file: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
-    history: list[StageEvent] = Field(default_factory=list)
+    history: list[StageEvent] = Field(
+        default_factory=list,
+        exclude=True,
+        description="Events noted since the record was loaded; `Store.save` appends them to the lead's trail.",
+    )
 
-    def note(self, event: str, detail: str = "", stage: Stage | None = None) -> None:
-        """Append a history line and bump `updated_at`."""
+    def note(
+        self,
+        event: str,
+        detail: str = "",
+        stage: Stage | None = None,
+        *,
+        job: str | None = None,
+        attempt: int | None = None,
+        seconds: float | None = None,
+    ) -> None:
+        """Note an event for the lead's trail and bump `updated_at`."""
         self.updated_at = utcnow()
-        self.history.append(StageEvent(at=self.updated_at, stage=stage or self.stage, event=event, detail=detail))
+        self.history.append(
+            StageEvent(
+                at=self.updated_at,
+                stage=stage or self.stage,
+                event=event,
+                detail=detail[:2000],
+                job=job,
+                attempt=attempt,
+                seconds=None if seconds is None else round(seconds, 3),
+            )
+        )
 
 
 class RunRecord(BaseModel):

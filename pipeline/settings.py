@@ -104,6 +104,26 @@ class Settings(BaseSettings):
     output_ttl_s: int = Field(30 * 86400, description="How long stage outputs (profile, bundle, report) live.")
     run_sla_s: int = Field(24 * 3600, description="Time from ingest by which every lead of a run should be terminal.")
 
+    # --- Operations: logs, alerts, checks -----------------------------------------------------
+    log_format: Literal["text", "json"] = Field("text", description="Log lines as text, or one JSON object a line.")
+    sentry_dsn: str | None = Field(
+        None,
+        validation_alias=AliasChoices("SENTRY_DSN", "PIPELINE_SENTRY_DSN"),
+        description="Sentry DSN; set = errors go to Sentry through sentry-sdk's RQ integration.",
+    )
+    alert_slack_webhook_url: str | None = Field(None, description="Slack incoming webhook for alerts (a secret).")
+    alert_pagerduty_routing_key: str | None = Field(None, description="PagerDuty Events API v2 routing key.")
+    alert_pagerduty_url: str = Field(
+        "https://events.pagerduty.com/v2/enqueue", description="PagerDuty Events API v2 endpoint."
+    )
+    alert_email_to: str | None = Field(None, description="Operator address for alert emails (uses the SMTP settings).")
+    alert_cooldown_s: int = Field(3600, description="A firing alert repeats at most once per cooldown, with a count.")
+    alert_timeout_s: float = Field(5.0, description="Timeout of one alert delivery.")
+    alert_dlq_growth: int = Field(1, description="New dead-lettered jobs since the last check that raise an alert.")
+    freshness_max_age_h: float = Field(24.0, description="Alert when the inbox has had no new file for this long.")
+    metrics_port: int = Field(9300, description="Port of `pipeline metrics` (Prometheus), bound to 127.0.0.1.")
+    trail_max_events: int = Field(200, description="Events kept in one lead's trail (a capped Redis stream).")
+
     @property
     def redis_dir(self) -> Path:
         """Data directory of the embedded Redis."""

@@ -7,19 +7,20 @@ Keys (all under `pl:`):
     pl:run:<run_id>          JSON RunRecord;  pl:run:<run_id>:leads  set of its lead keys
     pl:runs                  sorted set of run ids by start time
     pl:send:<key>            the email send guard: "in-progress <msg-id>" or "sent <result>"
+    pl:trail:<key>           the lead's event trail: a capped stream of StageEvent JSON
 """
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import redis
 from pydantic import BaseModel
 from redis.client import Pipeline
 
-from pipeline.models import LeadRecord, LeadState, RunRecord, Stage
+from pipeline.models import LeadRecord, LeadState, RunRecord, Stage, StageEvent
 
 M = TypeVar("M", bound=BaseModel)
 Conn = redis.Redis | Pipeline
@@ -47,6 +48,11 @@ def guard_key(key: str) -> str:
     return f"{PREFIX}send:{key}"
 
 
+def trail_key(key: str) -> str:
+    """Redis key of a lead's event trail (a capped stream)."""
+    return f"{PREFIX}trail:{key}"
+
+
 def run_key(run_id: str) -> str:
     """Redis key of a run record."""
     return f"{PREFIX}run:{run_id}"
@@ -55,9 +61,10 @@ def run_key(run_id: str) -> str:
 class Store:
     """Typed access to the pipeline's Redis keys. Writes accept a pipeline to join a transaction."""
 
-    def __init__(self, conn: redis.Redis, output_ttl_s: int = 30 * 86400) -> None:
+    def __init__(self, conn: redis.Redis, output_ttl_s: int = 30 * 86400, trail_max_events: int = 200) -> None:
         self.conn = conn
         self.output_ttl_s = output_ttl_s
+        self.trail_max_events = trail_max_events
 
     # --- leads -------------------------------------------------------------------------------
     def get(self, key: str) -> LeadRecord | None:
@@ -77,6 +84,28 @@ class Store:
             if state != record.state:
                 pipe.srem(state_key(state), record.key)
         pipe.sadd(state_key(record.state), record.key)
+        self._append_trail(record, pipe)
+
+    def _append_trail(self, record: LeadRecord, pipe: Conn) -> None:
+        """Append the events noted since the last save to the lead's capped trail."""
+        if not record.history:
+            return
+        tkey = trail_key(record.key)
+        for ev in record.history:
+            pipe.xadd(
+                tkey, {"e": ev.model_dump_json(exclude_none=True)}, maxlen=self.trail_max_events, approximate=True
+            )
+        pipe.expire(tkey, self.output_ttl_s)
+        record.history = []
+
+    def trail(self, key: str, last: int | None = None) -> list[StageEvent]:
+        """A lead's events, oldest first (the newest `last` when given)."""
+        if last:
+            newest: Any = self.conn.xrevrange(trail_key(key), count=last)
+            rows: Any = list(reversed(newest))
+        else:
+            rows = self.conn.xrange(trail_key(key))
+        return [StageEvent.model_validate_json(fields[b"e"]) for _id, fields in rows]
 
     def keys_in_state(self, state: LeadState) -> set[str]:
         """Lead keys currently in a state."""

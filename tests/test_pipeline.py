@@ -103,7 +103,7 @@ def test_a_transient_error_is_retried_and_then_passes(tmp_path: Path, conn: redi
     assert record.state == LeadState.EMAILED
     assert record.attempts["scrape"] == 3
     assert not any("unreachable" in d for d in record.degraded)
-    assert [e.event for e in record.history if e.stage == Stage.SCRAPE].count("retrying") == 2
+    assert [e.event for e in Store(conn).trail(record.key) if e.stage == Stage.SCRAPE].count("retrying") == 2
 
 
 def _break_scrape_output(conn: redis.Redis, settings: Settings, tmp_path: Path, url: str) -> tuple[LeadRecord, bytes]:
@@ -263,7 +263,7 @@ def test_a_permanent_send_failure_undeploys_the_site_and_requeue_starts_again_at
     assert dead.state == LeadState.DEAD and dead.stage == Stage.EMAIL
     assert dead.attempts["email"] == 1  # 5xx is permanent: no retries
     assert dead.site_url is None
-    assert "compensated" in [e.event for e in dead.history]
+    assert "compensated" in [e.event for e in Store(conn).trail(dead.key)]
     assert not any(p.name.startswith("bloom-") for p in (var_dir / "sites").iterdir())
 
     new_id = dlq.requeue(conn, settings, job_id(dead.key, Stage.EMAIL, 1))

@@ -42,7 +42,7 @@ class App:
 
     def store(self) -> Store:
         """The lead store."""
-        return Store(self.conn, self.settings.output_ttl_s)
+        return Store(self.conn, self.settings.output_ttl_s, self.settings.trail_max_events)
 
 
 def user_errors(fn: F) -> F:

@@ -49,5 +49,10 @@ def lead_cmd(app: App, key: str) -> None:
             console.print(f"{name}: {value}")
     for d in rec.degraded:
         console.print(f"degraded: {d}")
-    for ev in rec.history:
-        console.print(f"  {ev.at:%Y-%m-%d %H:%M:%S}  {ev.stage or '-':7} {ev.event:14} {ev.detail}")
+    for ev in app.store().trail(key):
+        extra = "".join(
+            f" [{label} {value}]"
+            for label, value in (("attempt", ev.attempt), ("took", f"{ev.seconds:.2f}s" if ev.seconds else None))
+            if value
+        )
+        console.print(f"  {ev.at:%Y-%m-%d %H:%M:%S}  {ev.stage or '-':7} {ev.event:14} {ev.detail}{extra}")

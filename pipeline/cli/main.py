@@ -11,12 +11,13 @@ import sys
 import click
 from pydantic import ValidationError
 
-from pipeline import logs, runtime
+from pipeline import observability, runtime
 from pipeline.cli.common import App
 from pipeline.cli.dlq import dlq_group
 from pipeline.cli.embedded import redis_group
 from pipeline.cli.ingest import ingest_cmd
 from pipeline.cli.leads import lead_cmd, leads_cmd
+from pipeline.cli.monitor import COMMANDS as MONITOR_COMMANDS
 from pipeline.cli.ops import dashboard_cmd, pause_cmd, resume_cmd, status_cmd
 from pipeline.cli.site import serve, site
 from pipeline.cli.workers import drain_cmd, worker_cmd
@@ -33,7 +34,7 @@ def cli(ctx: click.Context, log_level: str) -> None:
         settings = Settings()
     except ValidationError as exc:
         raise click.ClickException(f"invalid settings in the environment:\n{exc}") from None
-    logs.setup(log_level.upper())
+    observability.setup(settings, log_level.upper())
     runtime.install(settings)
     ctx.obj = App(settings)
 
@@ -52,6 +53,7 @@ for command in (
     lead_cmd,
     site,
     serve,
+    *MONITOR_COMMANDS,
 ):
     cli.add_command(command)
 

@@ -8,6 +8,7 @@ import click
 from rich.table import Table
 
 from pipeline import control
+from pipeline.alerts import Alerter
 from pipeline.cli.common import App, console, pass_app, user_errors
 from pipeline.status import snapshot
 
@@ -19,7 +20,9 @@ from pipeline.status import snapshot
 @user_errors
 def pause_cmd(app: App, reason: str) -> None:
     """Stop workers taking new jobs. Nothing queued is lost."""
-    control.pause(app.conn, reason, by=os.environ.get("USER", "operator"))
+    by = os.environ.get("USER", "operator")
+    control.pause(app.conn, reason, by=by)
+    Alerter(app.conn, app.settings).fire("paused", f"the line was paused by {by}: {reason}", "warning")
     console.print(f"paused: {reason}")
 
 
@@ -29,6 +32,7 @@ def pause_cmd(app: App, reason: str) -> None:
 def resume_cmd(app: App) -> None:
     """Let workers take jobs again."""
     control.resume(app.conn)
+    Alerter(app.conn, app.settings).resolve("paused", "the line runs again")
     console.print("resumed")
 
 

@@ -1,0 +1,276 @@
+"""Operations: de-duplicated alerts on every channel (real HTTP and SMTP servers on 127.0.0.1),
+metrics scraped over HTTP, the per-lead trail, SLA and freshness checks, the daily summary, and
+secrets kept out of logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+import requests
+from aiosmtpd.controller import Controller
+from click.testing import CliRunner
+
+from pipeline import ingest, logs, metrics, runs, summary
+from pipeline.alerts import Alerter
+from pipeline.cli import cli
+from pipeline.drain import drain
+from pipeline.models import LeadState, utcnow
+from pipeline.observability import secret_values
+from pipeline.settings import Settings
+from pipeline.store import Store
+from tests.conftest import lead_row, write_csv
+from tests.support.servers import serve
+
+
+class _Hook(BaseHTTPRequestHandler):
+    """Records every JSON body POSTed to it (stands in for Slack's and PagerDuty's endpoints)."""
+
+    received: list[tuple[str, dict[str, Any]]] = []
+    lock = threading.Lock()
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        with self.lock:
+            self.received.append((self.path, body))
+        self.send_response(202)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class _Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(envelope.content)
+        return "250 accepted"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def channels(settings: Settings) -> Iterator[tuple[Settings, list[tuple[str, dict[str, Any]]], _Mailbox]]:
+    """Settings with all three alert channels pointed at local servers."""
+    _Hook.received = []
+    mailbox, port = _Mailbox(), _free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        with serve(_Hook) as url:
+            s = settings.model_copy(
+                update={
+                    "alert_slack_webhook_url": url + "slack/T000/B000/secret-webhook-token",
+                    "alert_pagerduty_routing_key": "R0UTINGKEY1234",
+                    "alert_pagerduty_url": url + "pagerduty",
+                    "alert_email_to": "ops@agency.example.com",
+                    "smtp_host": "127.0.0.1",
+                    "smtp_port": port,
+                }
+            )
+            yield s, _Hook.received, mailbox
+    finally:
+        controller.stop()
+
+
+def test_a_storm_of_500_failures_is_one_message_per_channel_then_one_resolve(
+    conn: redis.Redis, channels: tuple[Settings, list[tuple[str, dict[str, Any]]], _Mailbox]
+) -> None:
+    settings, posted, mailbox = channels
+    alerter = Alerter(conn, settings)
+
+    sent = sum(alerter.fire("dlq-growth", "jobs are failing") for _ in range(500))
+    alerter.resolve("dlq-growth")
+
+    assert sent == 1
+    slack = [b for p, b in posted if p.startswith("/slack")]
+    pager = [b for p, b in posted if p == "/pagerduty"]
+    assert len(slack) == 2 and "jobs are failing" in slack[0]["text"] and "RESOLVED" in slack[1]["text"]
+    assert "500 event(s)" in slack[1]["text"]
+    assert [b["event_action"] for b in pager] == ["trigger", "resolve"]
+    assert pager[0]["dedup_key"] == pager[1]["dedup_key"] and pager[0]["routing_key"] == "R0UTINGKEY1234"
+    assert len(mailbox.messages) == 2
+    assert alerter.open_alerts() == {}
+
+
+def test_an_alert_repeats_after_its_cooldown_with_the_count(conn: redis.Redis, settings: Settings) -> None:
+    class Collect:
+        name = "collect"
+
+        def __init__(self) -> None:
+            self.alerts: list[str] = []
+
+        def send(self, alert: Any) -> None:
+            self.alerts.append(alert.text())
+
+    chan = Collect()
+    alerter = Alerter(conn, settings.model_copy(update={"alert_cooldown_s": 0}), chans=[chan])
+    alerter.fire("paused", "line paused")
+    alerter.fire("paused", "line paused")
+    assert len(chan.alerts) == 2 and "2 events so far" in chan.alerts[1]
+
+
+def test_a_broken_channel_is_logged_without_its_url_and_does_not_raise(
+    conn: redis.Redis, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = _free_port()  # nothing listens there
+    s = settings.model_copy(update={"alert_slack_webhook_url": f"http://127.0.0.1:{port}/hooks/SECRET-TOKEN"})
+    with caplog.at_level(logging.ERROR, logger="pipeline.alerts"):
+        logging.getLogger("pipeline").propagate = True
+        try:
+            assert Alerter(conn, s).fire("x", "boom") is True
+        finally:
+            logging.getLogger("pipeline").propagate = False
+    assert "alert channel slack failed" in caplog.text
+    assert "SECRET-TOKEN" not in caplog.text
+
+
+def test_secrets_never_reach_a_log_line_in_either_format(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    s = settings.model_copy(
+        update={"smtp_password": "hunter2-smtp", "alert_slack_webhook_url": "https://hooks.example/T/B/xyzzy-token"}
+    )
+    for fmt in ("text", "json"):
+        logs.setup("INFO", fmt, secret_values(s))
+        log = logging.getLogger("pipeline.test")
+        with logs.context(lead="abc123", stage="email"):
+            log.error("login with %s failed; hook %s", "hunter2-smtp", s.alert_slack_webhook_url)
+            try:
+                raise RuntimeError("password hunter2-smtp refused")
+            except RuntimeError:
+                log.exception("send failed")
+        err = capsys.readouterr().err
+        assert "hunter2-smtp" not in err and "xyzzy-token" not in err
+        assert "***" in err
+        if fmt == "json":
+            first = json.loads(err.splitlines()[0])
+            assert first["lead"] == "abc123" and first["stage"] == "email" and "run" not in first
+        else:
+            assert "lead=abc123 stage=email" in err and "run=-" not in err
+    logs.setup("WARNING")
+
+
+def test_metrics_are_served_over_http_from_redis(
+    tmp_path: Path, conn: redis.Redis, settings: Settings, example_sites: dict[str, str]
+) -> None:
+    rows = [lead_row("Bloom", example_sites["florist"], "shop@bloom.example.com")]
+    ingest.ingest_file(write_csv(tmp_path / "leads.csv", rows), conn, settings)
+    assert drain(conn, settings, timeout_s=60).outcome == "done"
+    metrics.count_event(conn, "reconcile", "requeued", 2)
+
+    from prometheus_client import start_http_server
+
+    server, _ = start_http_server(0, "127.0.0.1", metrics.registry(conn))
+    try:
+        text = requests.get(f"http://127.0.0.1:{server.server_address[1]}/metrics", timeout=5).text
+    finally:
+        server.shutdown()
+    assert 'pipeline_jobs_total{outcome="emailed",stage="email"} 1.0' in text
+    assert 'pipeline_jobs_total{outcome="done",stage="scrape"} 1.0' in text
+    assert 'pipeline_job_seconds_count{stage="scrape"} 1.0' in text
+    assert 'pipeline_leads{state="emailed"} 1.0' in text
+    assert 'pipeline_events_total{label="requeued",name="reconcile"} 2.0' in text
+    assert "pipeline_dlq_jobs 0.0" in text
+
+
+def test_the_trail_shows_every_step_with_timings_and_the_cli_prints_it(
+    tmp_path: Path, conn: redis.Redis, settings: Settings, example_sites: dict[str, str]
+) -> None:
+    rows = [lead_row("Bloom", example_sites["florist"], "shop@bloom.example.com")]
+    report = ingest.ingest_file(write_csv(tmp_path / "leads.csv", rows), conn, settings)
+    assert drain(conn, settings, timeout_s=60).outcome == "done"
+    [key] = Store(conn).run_leads(report.run_id)
+
+    trail = Store(conn).trail(key)
+    events = [(e.stage, e.event) for e in trail]
+    assert events[0] == ("scrape", "ingested")
+    for stage in ("scrape", "build", "deploy", "qa"):
+        assert (stage, "started") in events and (stage, "done") in events
+    assert events[-1] == ("email", "emailed")
+    assert all(e.seconds is not None and e.job for e in trail if e.event == "done")
+    assert Store(conn).get(key).model_dump().get("history") is None  # the record itself stays small
+
+    out = CliRunner().invoke(cli, ["lead", key], env={"REDIS_URL": settings.redis_url or ""}, obj=None)
+    assert out.exit_code == 0, out.output
+    assert "emailed" in out.output and "attempt 1" in out.output
+
+
+def test_sla_miss_alerts_and_resolves_when_the_run_finishes(
+    tmp_path: Path, conn: redis.Redis, settings: Settings, example_sites: dict[str, str]
+) -> None:
+    class Collect:
+        name = "collect"
+        alerts: list[str] = []
+
+        def send(self, alert: Any) -> None:
+            self.alerts.append(alert.text())
+
+    rows = [lead_row("Bloom", example_sites["florist"], "shop@bloom.example.com")]
+    report = ingest.ingest_file(write_csv(tmp_path / "leads.csv", rows), conn, settings)
+    store = Store(conn)
+    run = store.get_run(report.run_id)
+    assert run is not None
+    run.deadline = utcnow() - timedelta(minutes=1)  # the run is late and its lead still queued
+    store.save_run(run)
+    alerter = Alerter(conn, settings, chans=[Collect()])
+
+    missed = runs.check_sla(store, alerter)
+    assert [m.run_id for m in missed] == [report.run_id] and missed[0].open_leads == 1
+    assert "missed its SLA" in Collect.alerts[0]
+
+    assert drain(conn, settings, timeout_s=60).outcome == "done"
+    assert runs.check_sla(store, alerter) == []
+    assert "RESOLVED" in Collect.alerts[-1]
+    assert runs.recent(store)[0].sla == "done"
+
+
+def test_a_stale_inbox_alerts_and_a_fresh_file_resolves(tmp_path: Path, conn: redis.Redis, settings: Settings) -> None:
+    store = Store(conn)
+    alerter = Alerter(conn, settings, chans=[])
+    assert runs.check_freshness(store, alerter, settings) is None  # nothing ingested yet: not stale
+    rows = [lead_row("Bloom", "http://127.0.0.1:9/", "shop@bloom.example.com")]
+    report = ingest.ingest_file(write_csv(tmp_path / "leads.csv", rows), conn, settings)
+    run = store.get_run(report.run_id)
+    assert run is not None
+    run.started_at = utcnow() - timedelta(hours=30)
+    store.save_run(run)
+
+    assert runs.check_freshness(store, alerter, settings) is not None
+    assert alerter.open_alerts() == {"stale-inbox": 1}
+    ingest.ingest_file(
+        write_csv(tmp_path / "more.csv", [lead_row("B", "http://127.0.0.1:9/", "b@b.example.com")]), conn, settings
+    )
+    assert runs.check_freshness(store, alerter, settings) is None
+    assert alerter.open_alerts() == {}
+
+
+def test_the_daily_summary_counts_the_day_and_folds_failure_reasons(
+    tmp_path: Path, conn: redis.Redis, settings: Settings, example_sites: dict[str, str]
+) -> None:
+    rows = [lead_row("Bloom", example_sites["florist"], "shop@bloom.example.com")]
+    ingest.ingest_file(write_csv(tmp_path / "leads.csv", rows), conn, settings)
+    assert drain(conn, settings, timeout_s=60).outcome == "done"
+
+    day = summary.summarise_day(conn, utcnow().date())
+    assert day.finished == {LeadState.EMAILED.value: 1} and day.emails_sent == 1 and day.runs_started == 1
+    assert summary.failure_reason("timeout after 12.5 s on https://x.example/a lead 0123456789abcdef") == (
+        "timeout after … s on … lead …"
+    )
+    assert summary.summarise_day(conn, (utcnow() - timedelta(days=3)).date()).emails_sent == 0
