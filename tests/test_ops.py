@@ -274,3 +274,15 @@ def test_the_daily_summary_counts_the_day_and_folds_failure_reasons(
         "timeout after … s on … lead …"
     )
     assert summary.summarise_day(conn, (utcnow() - timedelta(days=3)).date()).emails_sent == 0
+
+
+def test_the_grafana_dashboard_only_queries_metrics_the_exporter_serves(conn: redis.Redis) -> None:
+    import re
+
+    dashboard = json.loads((Path(__file__).resolve().parents[1] / "docs" / "grafana-dashboard.json").read_text())
+    served = {m.name for m in metrics.RedisCollector(conn).collect()}
+    for panel in dashboard["panels"]:
+        for target in panel["targets"]:
+            names = set(re.findall(r"\bpipeline_[a-z_]+", target["expr"]))
+            bases = {re.sub(r"_(total|bucket|count|sum)$", "", n) for n in names}
+            assert bases <= served, (panel["title"], bases - served)
