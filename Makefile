@@ -7,12 +7,13 @@ STAMP := $(VENV)/.installed-stamp
 CHROMIUM ?= /usr/bin/chromium
 REASON ?= paused from make
 
-.PHONY: help install chromium lint format test test-fast demo run pause resume status clean
+.PHONY: help install chromium lint format test test-fast demo run redis-stop pause resume status clean
 
 help:
 	@echo "make demo     run the whole pipeline on examples/leads.csv (embedded Redis, outbox)"
 	@echo "make test     lint (ruff, mypy) + pytest, as CI runs it"
-	@echo "make run      start every process of the Procfile under honcho"
+	@echo "make run      start Redis (embedded, unless REDIS_URL) and every Procfile process under honcho"
+	@echo "make redis-stop   stop the embedded Redis (it outlives make run on purpose)"
 	@echo "make pause REASON='...' / make resume   stop / restart the line"
 
 $(BIN)/python:
@@ -52,8 +53,15 @@ test-fast: install
 demo: install
 	@PATH="$(CURDIR)/$(BIN):$$PATH" scripts/demo.sh
 
+# Redis is a service, not a Procfile process: it is started here (no-op with REDIS_URL) and keeps
+# running after honcho stops, so workers always stop before it. `make redis-stop` stops it.
+# honcho reads no env file itself (-e /dev/null): every `pipeline` process reads the same one.
 run: install
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
+	$(BIN)/pipeline redis start
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -e /dev/null
+
+redis-stop: install
+	$(BIN)/pipeline redis stop
 
 pause: install
 	$(BIN)/pipeline pause --reason "$(REASON)"

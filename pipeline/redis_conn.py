@@ -111,6 +111,16 @@ def stop_embedded(settings: Settings, timeout_s: float = 10.0) -> bool:
     return True
 
 
+def down_message(settings: Settings) -> str:
+    """Why the Redis in force cannot be used, and what to do about it."""
+    if settings.redis_url:
+        return f"Redis at {settings.redis_url} (REDIS_URL) does not answer; start it or fix REDIS_URL"
+    return (
+        f"the embedded Redis is not running (data in {settings.redis_dir}); "
+        "start it with `pipeline redis start` (or `make run`)"
+    )
+
+
 def connect(settings: Settings, *, start: bool = True) -> redis.Redis:
     """A client for the Redis in force; starts the embedded one when needed and allowed."""
     if settings.redis_url:

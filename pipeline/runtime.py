@@ -18,5 +18,7 @@ def settings() -> Settings:
     """The installed settings, built from the environment on first use if none were installed."""
     global _settings
     if _settings is None:
-        _settings = Settings()
+        from pipeline import config  # the same env file and checks as the CLI
+
+        _settings = config.load()
     return _settings

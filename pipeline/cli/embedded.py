@@ -1,4 +1,7 @@
-"""`pipeline redis start|stop|status|run`: the embedded Redis (used when REDIS_URL is not set)."""
+"""`pipeline redis start|stop|status`: the embedded Redis (used when REDIS_URL is not set).
+
+It is a service of its own, not a Procfile process: `make run` starts it before the workers and it
+keeps running when they stop, so a worker never loses its Redis while shutting down."""
 
 from __future__ import annotations
 
@@ -49,30 +52,3 @@ def redis_status(app: App) -> None:
     console.print(f"{url}: {'up' if ok else 'down'}")
     if not ok:
         sys.exit(1)
-
-
-@redis_group.command("run", hidden=True)
-@pass_app
-def redis_run(app: App) -> None:
-    """Start the embedded Redis and stay in the foreground until it stops (the Procfile's process).
-    Ctrl-C or SIGTERM (honcho's stop) shuts the server down cleanly."""
-    import signal
-    import time
-
-    def stop(signum: int, frame: object) -> None:
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    if app.settings.redis_url:
-        # Under honcho, a process that exits stops all the others: stay up, doing nothing.
-        console.print(f"REDIS_URL is set ({app.settings.redis_url}); no embedded Redis to run")
-        signal.pause()
-        return
-    redis_conn.start_embedded(app.settings)
-    try:
-        while redis_conn.embedded_pid(app.settings):
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        redis_conn.stop_embedded(app.settings)

@@ -17,7 +17,7 @@ from pipeline.models import LeadState
 @user_errors
 def leads_cmd(app: App, run_id: str | None, all_runs: bool) -> None:
     """A table of leads: state, site URL, email file."""
-    store = app.store()
+    store = app.store(read_only=True)
     if all_runs:
         keys: set[str] = set().union(*(store.keys_in_state(s) for s in LeadState))
     else:
@@ -39,7 +39,7 @@ def leads_cmd(app: App, run_id: str | None, all_runs: bool) -> None:
 @user_errors
 def lead_cmd(app: App, key: str) -> None:
     """One lead's record and whole history."""
-    rec = app.store().get(key)
+    rec = app.store(read_only=True).get(key)
     if rec is None:
         raise InputError(f"no lead {key!r}")
     console.print(f"{rec.key}  {rec.lead.company}  <{rec.lead.email}>  {rec.lead.website}")

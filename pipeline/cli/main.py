@@ -1,7 +1,11 @@
 """`pipeline`: the one entry point for people, cron, the Procfile and the Makefile.
 
 User errors are `click.ClickException`s: a clear message and a non-zero exit, never a traceback.
-Exit codes: 0 ok, 1 error, 2 usage, 3 ingest finished but rejected some rows.
+Exit codes: 0 ok, 1 error, 2 usage or configuration error, 3 ingest finished but rejected some rows
+(`status --check`: 1 when a problem is found).
+
+Options are never read from `PIPELINE_*` variables (that prefix belongs to the settings): the
+settings come from the env file and the environment (`pipeline.config`).
 """
 
 from __future__ import annotations
@@ -9,10 +13,10 @@ from __future__ import annotations
 import sys
 
 import click
-from pydantic import ValidationError
 
-from pipeline import observability, runtime
-from pipeline.cli.common import App
+from pipeline import config, observability, runtime
+from pipeline.cli.common import App, ConfigProblem
+from pipeline.cli.config import config_group
 from pipeline.cli.dlq import dlq_group
 from pipeline.cli.embedded import redis_group
 from pipeline.cli.ingest import ingest_cmd
@@ -23,23 +27,35 @@ from pipeline.cli.site import serve, site
 from pipeline.cli.workers import drain_cmd, worker_cmd
 from pipeline.settings import Settings
 
+EPILOG = (
+    "Settings are PIPELINE_* variables (and REDIS_URL) in the env file (.env in the checkout, or the file "
+    "PIPELINE_ENV_FILE names) or the environment, which wins; every one is listed in .env.example and by "
+    "`pipeline config show`. A bad or unknown variable is an error (exit 2)."
+)
 
-@click.group()
-@click.option("--log-level", default="INFO", envvar="PIPELINE_LOG_LEVEL", show_default=True)
+
+@click.group(epilog=EPILOG)
+@click.option("--log-level", default=None, help="DEBUG, INFO, WARNING or ERROR (default: PIPELINE_LOG_LEVEL, INFO).")
 @click.version_option(package_name="prospect-pipeline")
 @click.pass_context
-def cli(ctx: click.Context, log_level: str) -> None:
+def cli(ctx: click.Context, log_level: str | None) -> None:
     """Website-first outreach: CSV → scrape → build → deploy → qa → email, on Redis/RQ."""
     try:
-        settings = Settings()
-    except ValidationError as exc:
-        raise click.ClickException(f"invalid settings in the environment:\n{exc}") from None
-    observability.setup(settings, log_level.upper())
+        settings = config.load()
+    except config.ConfigError as exc:
+        raise ConfigProblem(str(exc)) from None
+    if log_level is not None:
+        choices = Settings.model_fields["log_level"].annotation.__args__  # type: ignore[union-attr]
+        if log_level.upper() not in choices:
+            raise ConfigProblem(f"--log-level {log_level!r}: expected one of {', '.join(choices)}")
+        settings = settings.model_copy(update={"log_level": log_level.upper()})
+    observability.setup(settings, settings.log_level)
     runtime.install(settings)
     ctx.obj = App(settings)
 
 
 for command in (
+    config_group,
     redis_group,
     ingest_cmd,
     worker_cmd,
@@ -64,7 +80,7 @@ def main() -> None:
     import logging
 
     try:
-        cli(auto_envvar_prefix="PIPELINE", standalone_mode=True)
+        cli(standalone_mode=True)
     except Exception as exc:
         logging.getLogger("pipeline.cli").debug("unexpected error", exc_info=True)
         click.echo(

@@ -41,7 +41,7 @@ def resume_cmd(app: App) -> None:
 @user_errors
 def status_cmd(app: App) -> None:
     """Pause state, queue depths, leads per state, DLQ size."""
-    s = snapshot(app.conn, app.settings, app.redis_url)
+    s = snapshot(app.read_conn, app.settings, app.redis_url)
     console.print(f"redis: {s.redis_url}")
     if s.pause.paused:
         console.print(f"[bold red]PAUSED[/] since {s.pause.since or '?'} by {s.pause.by or '?'}: {s.pause.reason}")
@@ -63,8 +63,7 @@ def status_cmd(app: App) -> None:
 @pass_app
 @user_errors
 def dashboard_cmd(app: App, port: int) -> None:
-    """rq-dashboard on 127.0.0.1, pointed at the pipeline's Redis."""
-    app.conn.ping()  # starts the embedded Redis if needed
+    """rq-dashboard on 127.0.0.1, pointed at the pipeline's Redis (it never starts Redis)."""
     os.execvp(
         "rq-dashboard", ["rq-dashboard", "--bind", "127.0.0.1", "--port", str(port), "--redis-url", app.redis_url]
     )

@@ -8,12 +8,13 @@ from playwright.sync_api import Browser
 
 from benchmarks.theme_quality import CORPUS_DIR, WEIGHT_BUDGET_BYTES, corpus_sites, print_table, run
 from pipeline.render.themes import THEME_NAMES
+from tests.conftest import require_corpus
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_every_theme_for_every_corpus_profile_passes_axe_and_the_weight_budget(browser: Browser) -> None:
-    sites = corpus_sites(CORPUS_DIR)
+    sites = corpus_sites(require_corpus(CORPUS_DIR))
     assert len(sites) >= 10, f"corpus not found or incomplete at {CORPUS_DIR}"
 
     rows = run(sites, THEME_NAMES, browser)

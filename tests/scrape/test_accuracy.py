@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks._corpus import CORPUS, GOALS, SiteResult, rate, run, totals
+from tests.conftest import require_corpus
 
 # Held-out figures the extractor reached (benchmarks/brand_accuracy.py), minus one site of slack.
 HELDOUT_FLOORS: dict[str, float] = {}
@@ -17,12 +18,14 @@ HELDOUT_FLOORS: dict[str, float] = {}
 
 @pytest.fixture(scope="module")
 def tuning() -> list[SiteResult]:
-    assert (CORPUS / "sites.json").is_file(), f"corpus missing at {CORPUS}"
+    require_corpus(CORPUS)
+    assert (CORPUS / "sites.json").is_file(), f"corpus incomplete at {CORPUS}"
     return run(split="tune")
 
 
 @pytest.fixture(scope="module")
 def heldout() -> list[SiteResult]:
+    require_corpus(CORPUS)
     return run(split="heldout")
 
 
