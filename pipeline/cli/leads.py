@@ -49,7 +49,7 @@ def lead_cmd(app: App, key: str) -> None:
             console.print(f"{name}: {value}")
     for d in rec.degraded:
         console.print(f"degraded: {d}")
-    for ev in app.store().trail(key):
+    for ev in app.store(read_only=True).trail(key):
         extra = "".join(
             f" [{label} {value}]"
             for label, value in (("attempt", ev.attempt), ("took", f"{ev.seconds:.2f}s" if ev.seconds else None))
