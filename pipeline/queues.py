@@ -31,11 +31,24 @@ def parse_job_id(jid: str) -> tuple[str, Stage, int]:
     return key, Stage(stage), int(generation)
 
 
-def retry_intervals(retries: int, base_s: float, cap_s: float, rng: random.Random | None = None) -> list[int]:
-    """Exponential backoff with full jitter: delay i is uniform in [0, min(cap, base·2^i)], whole
-    seconds (RQ's scheduler has whole-second resolution)."""
-    rng = rng or random.Random()
-    return [round(rng.uniform(0, min(cap_s, base_s * 2**i))) for i in range(retries)]
+_RNG = random.Random()  # one per process: seeding a new generator per job costs more than the jitter
+
+
+def retry_intervals(
+    retries: int, base_s: float, cap_s: float, rng: random.Random | None = None, strategy: str = "exponential"
+) -> list[int]:
+    """Backoff with full jitter: delay i is uniform in [0, min(cap, ceiling_i)], whole seconds (RQ's
+    scheduler has whole-second resolution). The ceiling is `base` (fixed), `base·(i+1)` (linear) or
+    `base·2^i` (exponential)."""
+    rng = rng or _RNG
+    return [round(rng.uniform(0, min(cap_s, base_s * _growth(strategy, i)))) for i in range(retries)]
+
+
+def _growth(strategy: str, attempt: int) -> int:
+    """Factor of the base delay for a retry: 1, attempt+1, or 2^attempt."""
+    if strategy == "fixed":
+        return 1
+    return attempt + 1 if strategy == "linear" else int(2**attempt)
 
 
 def retry_for(stage: Stage, settings: Settings) -> Retry | None:
@@ -44,7 +57,8 @@ def retry_for(stage: Stage, settings: Settings) -> Retry | None:
     if retries <= 0:
         return None
     cap = settings.retry_cap_s.get(stage.value, 300)
-    return Retry(max=retries, interval=retry_intervals(retries, settings.retry_base_s, cap))
+    strategy = settings.retry_strategy.get(stage.value, "exponential")
+    return Retry(max=retries, interval=retry_intervals(retries, settings.retry_base_s, cap, strategy=strategy))
 
 
 def stage_queue(conn: redis.Redis, stage: Stage | str) -> Queue:

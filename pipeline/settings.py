@@ -34,6 +34,13 @@ class _PerStage:
 PER_STAGE = _PerStage()
 PerStageInt = Annotated[dict[str, int], NoDecode, PER_STAGE]
 """A per-stage integer: JSON object keyed by stage (merged over the defaults) or one number for all."""
+RetryStrategy = Literal["fixed", "linear", "exponential"]
+PerStageStrategy = Annotated[dict[str, RetryStrategy], NoDecode, PER_STAGE]
+"""A per-stage retry strategy: JSON object keyed by stage, or one word for all."""
+
+
+def _exponential_everywhere() -> dict[str, RetryStrategy]:
+    return dict.fromkeys(STAGES, "exponential")
 
 
 def suggest(word: str, choices: Any) -> str:
@@ -49,8 +56,10 @@ def merge_stage_values(value: Any, default: dict[str, Any]) -> dict[str, Any]:
         try:
             value = json.loads(text) if text else {}
         except json.JSONDecodeError:
-            raise ValueError("not valid JSON") from None
-    if isinstance(value, bool) or not isinstance(value, int | float | dict):
+            if text.startswith("{"):
+                raise ValueError("not valid JSON") from None
+            value = text  # a bare word (a retry strategy) for every stage
+    if isinstance(value, bool) or not isinstance(value, int | float | str | dict):
         raise ValueError(f"got {type(value).__name__}")
     if not isinstance(value, dict):
         return dict.fromkeys(STAGES, value)
@@ -153,6 +162,10 @@ class Settings(BaseSettings):
     retry_cap_s: PerStageInt = Field(
         default_factory=lambda: {"scrape": 300, "build": 60, "deploy": 120, "qa": 300, "email": 900},
         description="Largest stage-level retry delay per stage, before full jitter.",
+    )
+    retry_strategy: PerStageStrategy = Field(
+        default_factory=_exponential_everywhere,
+        description="How the retry delay ceiling grows per stage: fixed, linear or exponential (full jitter on each).",
     )
     job_timeout_s: PerStageInt = Field(
         default_factory=lambda: {"scrape": 120, "build": 60, "deploy": 60, "qa": 120, "email": 60},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -30,3 +31,16 @@ def test_retry_intervals_are_spread_not_fixed() -> None:
     rng = random.Random(7)
     firsts = {retry_intervals(3, 60, 600, rng)[2] for _ in range(50)}
     assert len(firsts) > 10
+
+
+@pytest.mark.parametrize(
+    ("strategy", "ceilings"),
+    [("fixed", [10, 10, 10, 10]), ("linear", [10, 20, 30, 40]), ("exponential", [10, 20, 40, 80])],
+)
+def test_each_retry_strategy_keeps_every_delay_under_its_own_ceiling(strategy: str, ceilings: list[int]) -> None:
+    rng = random.Random(7)
+    samples = [retry_intervals(4, 10, 1000, rng, strategy) for _ in range(400)]
+    for i, ceiling in enumerate(ceilings):
+        column = [s[i] for s in samples]
+        assert max(column) <= ceiling
+        assert max(column) >= ceiling * 0.9  # full jitter reaches the ceiling, so the strategies differ
