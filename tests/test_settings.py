@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from pipeline import config
 from pipeline.cli import cli
-from pipeline.settings import PROJECT_ROOT, Settings
+from pipeline.settings import PROJECT_ROOT, STAGES, Settings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -128,3 +128,9 @@ def test_read_only_commands_never_start_the_embedded_redis(tmp_path: Path, args:
 def test_config_get_prints_one_setting_for_scripts(tmp_path: Path) -> None:
     code, output = run("config", "get", "var_dir", env={"PIPELINE_VAR_DIR": str(tmp_path)})
     assert (code, output.strip()) == (0, str(tmp_path))
+
+
+def test_a_retry_strategy_is_one_word_for_every_stage_or_a_partial_json_override() -> None:
+    assert Settings(retry_strategy="linear").retry_strategy == dict.fromkeys(STAGES, "linear")  # type: ignore[arg-type]
+    partial = Settings(retry_strategy='{"email": "fixed"}').retry_strategy  # type: ignore[arg-type]
+    assert partial["email"] == "fixed" and partial["scrape"] == "exponential"
