@@ -2,7 +2,8 @@
 
 Rasters are decoded under a pixel cap, flattened to their first frame, turned upright, copied
 into a fresh image (no metadata survives), resized and re-encoded with fixed encoder settings.
-SVGs go through `svg.sanitise_svg`. File names carry the content hash so they can be cached forever.
+Decoding, SVG sanitising and the monogram are `pipeline.media`'s (one place for asset safety).
+File names carry the content hash so they can be cached forever.
 """
 
 from __future__ import annotations
@@ -11,16 +12,14 @@ import base64
 import binascii
 import hashlib
 import io
-import warnings
 from dataclasses import dataclass
-from xml.sax.saxutils import escape
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 
+from pipeline.media import UnsafeAsset, raster, svg
+from pipeline.media.monogram import monogram_svg
 from pipeline.models import LogoAsset
-from pipeline.render.svg import UnsafeSvg, sanitise_svg, svg_size
 
-RASTER_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "ICO")
 LOGO_BOX_PX = (480, 192)  # twice the largest CSS size a theme shows the logo at
 FAVICON_PX = 32
 LOSSLESS_MAX_BYTES = 24_000  # flat logos stay lossless when that is this small
@@ -55,19 +54,9 @@ def decode_logo(logo: LogoAsset | None) -> bytes | None:
 def open_raster(data: bytes, max_pixels: int) -> Image.Image | None:
     """A clean RGBA copy of the first frame of a raster image, or None when unusable or too big."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(io.BytesIO(data), formats=RASTER_FORMATS)
-            width, height = im.size
-            if width < 1 or height < 1 or width * height > max_pixels:
-                return None
-            im.seek(0)
-            upright = ImageOps.exif_transpose(im.convert("RGBA") if im.mode == "P" else im)
-            rgba = upright.convert("RGBA")
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, Warning, Image.DecompressionBombError):
+        return raster.decode(data, max_pixels=max_pixels)
+    except UnsafeAsset:
         return None
-    # A fresh image from raw pixels: nothing of the source's metadata (EXIF, ICC, text) comes along.
-    return Image.frombytes("RGBA", rgba.size, rgba.tobytes())
 
 
 def _fit(im: Image.Image, box: tuple[int, int]) -> Image.Image:
@@ -109,25 +98,16 @@ def raster_favicon(im: Image.Image) -> Asset:
 def svg_logo(data: bytes) -> Asset | None:
     """A sanitised SVG logo, or None when nothing safe and usable remains."""
     try:
-        clean = sanitise_svg(data)
-    except UnsafeSvg:
+        clean = svg.sanitize(data)
+    except UnsafeAsset:
         return None
-    size = svg_size(clean) or (160.0, 80.0)
-    width, height = max(1, round(size[0])), max(1, round(size[1]))
+    width, height = svg.size(clean) or (160, 80)
     return _named("logo", "svg", clean, "image/svg+xml", width, height)
 
 
 def monogram(name: str, background: str, foreground: str) -> Asset:
     """An initials favicon (SVG) for businesses without a usable logo. Colours are `#rrggbb`."""
-    words = [w for w in name.split() if w[:1].isalnum()]
-    initials = "".join(w[0] for w in words[:2]).upper() or "·"
-    svg = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64" width="64" height="64">'
-        f'<rect width="64" height="64" rx="14" fill="{background}"/>'
-        f'<text x="32" y="42" font-family="system-ui,sans-serif" font-size="{30 if len(initials) > 1 else 36}" '
-        f'font-weight="700" text-anchor="middle" fill="{foreground}">{escape(initials)}</text></svg>'
-    )
-    return _named("favicon", "svg", svg.encode(), "image/svg+xml", 64, 64)
+    return _named("favicon", "svg", monogram_svg(name, background, foreground, 64), "image/svg+xml", 64, 64)
 
 
 def logo_and_favicon(

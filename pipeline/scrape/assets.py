@@ -1,6 +1,6 @@
-"""Download the logo once and make it safe: rasters re-encoded to PNG under a pixel cap, SVG
-sanitised. The bytes go into the profile (base64), which the job engine stores in Redis, so any
-worker host can read them."""
+"""Download the logo once and make it safe through `pipeline.media` (the one place for that):
+rasters re-encoded to PNG under a pixel cap, SVG sanitised. The bytes go into the profile
+(base64), which the job engine stores in Redis, so any worker host can read them."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import base64
 import hashlib
 
 from pipeline.errors import PipelineError
+from pipeline.media import raster, svg
 from pipeline.models import LogoAsset
-from pipeline.scrape import images, svg
 from pipeline.scrape.fetch import IMAGE_TYPES, Fetcher
 from pipeline.scrape.logo import Candidate
 from pipeline.scrape.page import Site
@@ -43,9 +43,9 @@ def make_safe(
         or url.lower().split("?")[0].endswith(".svg")
         or head.startswith((b"<svg", b"<?xml"))
     ):
-        data, width, height = svg.sanitize(content, max_bytes=settings.fetch_max_bytes)
-        return "image/svg+xml", data, (width, height)
-    data, width, height = images.reencode(
+        data = svg.sanitize(content, max_bytes=settings.fetch_max_bytes)
+        return "image/svg+xml", data, svg.size(data) or (None, None)
+    data, width, height = raster.logo_png(
         content, max_pixels=settings.image_max_pixels, max_side_px=settings.logo_max_side_px
     )
     return "image/png", data, (width, height)
@@ -61,11 +61,11 @@ def download_logo(
             break
         if candidate.svg is not None:
             try:
-                data, width, height = svg.sanitize(candidate.svg.encode(), max_bytes=settings.fetch_max_bytes)
+                data = svg.sanitize(candidate.svg.encode(), max_bytes=settings.fetch_max_bytes)
             except PipelineError as exc:
                 notes.append(f"inline SVG logo refused: {exc}")
                 continue
-            return _asset("image/svg+xml", data, candidate.source, None, (width, height))
+            return _asset("image/svg+xml", data, candidate.source, None, svg.size(data) or (None, None))
         url = candidate.url
         if url is None or url in tried or not may_fetch(site, url, settings):
             continue

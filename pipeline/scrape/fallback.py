@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html
-import re
 
-from coloraide import Color
-
+from pipeline.media.monogram import monogram_svg
 from pipeline.models import BrandProfile, LeadInput, LogoAsset, Palette
 from pipeline.scrape.names import csv_name
 
@@ -17,20 +14,8 @@ DEFAULT_PALETTE = Palette(primary="#1f4e79", secondary="#f2a900", colors=["#1f4e
 
 
 def monogram_logo(name: str, color: str) -> LogoAsset:
-    """A generated SVG monogram: initials on the brand colour, in white or near-black, whichever
-    contrasts more (a pale brand colour like #faf5b2 needs dark letters)."""
-    initials = "".join(w[0] for w in re.findall(r"[^\W_]+", name)[:2]).upper() or "?"
-    try:
-        background = Color(color)
-        ink = "#ffffff" if background.contrast("white") >= background.contrast("#1a1a1a") else "#1a1a1a"
-    except (ValueError, TypeError):
-        color, ink = DEFAULT_PALETTE.primary, "#ffffff"
-    svg = (
-        '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="120" viewBox="0 0 120 120">'
-        f'<rect width="120" height="120" rx="24" fill="{html.escape(color)}"/>'
-        '<text x="60" y="76" font-family="sans-serif" font-size="48" font-weight="700" '
-        f'text-anchor="middle" fill="{ink}">{html.escape(initials)}</text></svg>'
-    ).encode()
+    """The generated SVG monogram (`pipeline.media.monogram`) as the lead's logo."""
+    svg = monogram_svg(name, color)
     return LogoAsset(
         media_type="image/svg+xml",
         data_b64=base64.b64encode(svg).decode(),
