@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline import sniff
 from pipeline.errors import InputError
 from pipeline.models import CSV_OPTIONAL, CSV_REQUIRED
 
@@ -26,31 +27,6 @@ DELIMITERS = ",;\t|"
 MAX_LINE_CHARS = 1 << 20
 _SNIFF_BYTES = 64 * 1024
 _OVERLONG = "\0overlong-line\0"  # stands in for a skipped line; contains NUL, which no kept row may
-_BOMS: tuple[tuple[bytes, str], ...] = (
-    (b"\xff\xfe\x00\x00", "utf-32"),
-    (b"\x00\x00\xfe\xff", "utf-32"),
-    (b"\xef\xbb\xbf", "utf-8-sig"),
-    (b"\xff\xfe", "utf-16"),
-    (b"\xfe\xff", "utf-16"),
-)
-_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"\x89PNG", "a PNG image"),
-    (b"GIF8", "a GIF image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"%PDF", "a PDF document"),
-    (b"PK\x03\x04", "a ZIP archive (an .xlsx workbook?)"),
-    (b"\xd0\xcf\x11\xe0", "an old Excel/Office document"),
-    (b"\x1f\x8b", "a gzip archive"),
-    (b"\x7fELF", "an executable"),
-    (b"MZ", "an executable"),
-    (b"BZh", "a bzip2 archive"),
-    (b"\xfd7zXZ", "an xz archive"),
-    (b"7z\xbc\xaf", "a 7-zip archive"),
-    (b"Rar!", "a RAR archive"),
-    (b"SQLite format 3", "an SQLite database"),
-    (b"RIFF", "a RIFF media file"),
-)
-_CONTROL = frozenset(range(0, 9)) | frozenset(range(14, 32)) - {27}
 
 
 @dataclass
@@ -105,7 +81,7 @@ def inspect(path: Path, legacy_encoding: str = "cp1252") -> CsvFile:
         head = fh.read(_SNIFF_BYTES)
     if not head.strip():
         raise InputError(f"{path}: the file is empty")
-    encoding = _bom_encoding(head)
+    encoding = sniff.bom_encoding(head)
     if encoding is None:
         _refuse_binary(path, head)
     candidates = [encoding] if encoding else ["utf-8", legacy_encoding]
@@ -131,29 +107,13 @@ def _open(csv_file: CsvFile) -> io.TextIOWrapper:
     return open(csv_file.path, encoding=csv_file.encoding, errors="strict", newline="")
 
 
-def _bom_encoding(head: bytes) -> str | None:
-    """The encoding a byte-order mark announces, or a BOM-less UTF-16 recognised by its NUL pattern."""
-    for bom, name in _BOMS:
-        if head.startswith(bom):
-            return name
-    sample = head[: len(head) - len(head) % 2]
-    if len(sample) >= 8:
-        even, odd = sample[0::2].count(0), sample[1::2].count(0)
-        half = len(sample) // 2
-        if odd > 0.6 * half and even < 0.05 * half:
-            return "utf-16-le"
-        if even > 0.6 * half and odd < 0.05 * half:
-            return "utf-16-be"
-    return None
-
-
 def _refuse_binary(path: Path, head: bytes) -> None:
     """Refuse a file that is plainly not text: a known magic number, or many control bytes.
     A stray NUL or two is not enough: that spoils only its row."""
-    for magic, kind in _MAGIC:
-        if head.startswith(magic):
-            raise InputError(f"{path}: this is a binary file ({kind}), not a CSV")
-    controls = sum(1 for b in head if b in _CONTROL)
+    kind = sniff.magic_kind(head)
+    if kind:
+        raise InputError(f"{path}: this is a binary file ({kind}), not a CSV")
+    controls = sniff.control_bytes(head)
     if controls > max(2, len(head) // 20):
         raise InputError(f"{path}: this is a binary file ({controls} control bytes near the start), not a CSV")
 

@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     fetch_max_redirects: int = Field(5, description="Redirects followed per request, each re-checked.")
     fetch_retries: int = Field(2, description="In-process retries of one HTTP call (full jitter).")
     fetch_retry_cap_s: float = Field(4.0, description="Cap of one in-process retry delay, Retry-After included.")
+    fetch_site_budget: int = Field(
+        6, description="Failed requests per site and lead, in-process and stage retries together, before giving up."
+    )
     scrape_page_budget: int = Field(4, description="Pages fetched per site (home + contact/about/...).")
     image_max_pixels: int = Field(16_000_000, description="Pixel cap when decoding images (bomb guard).")
     scrape_max_stylesheets: int = Field(8, description="Linked stylesheets fetched per site for brand colours.")

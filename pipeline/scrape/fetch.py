@@ -9,7 +9,10 @@ and a total deadline; errors are translated into the pipeline's error tree:
     timeout, connection reset/refused, 429, 5xx                          -> TransientError
 
 Transient errors are retried in-process with `backoff` (full jitter, `Retry-After` honoured, both
-capped by `fetch_retry_cap_s`); what is still failing goes to the stage-level retry.
+capped by `fetch_retry_cap_s`); what is still failing goes to the stage-level retry. Both draw on
+one budget per site (`budget.SiteBudget`): after `fetch_site_budget` failed requests the site is
+given up on. The total deadline covers the whole exchange, headers included (`watchdog`), and a
+body declared as text that is really binary (`sniff.binary_page`) is refused as not a page.
 """
 
 from __future__ import annotations
@@ -30,8 +33,10 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from pipeline import netguard
+from pipeline import netguard, sniff
 from pipeline.errors import PermanentError, TransientError
+from pipeline.scrape.budget import MemoryBudget, SiteBudget
+from pipeline.scrape.watchdog import Sockets, Watchdog
 from pipeline.settings import Settings
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -40,6 +45,10 @@ CSS_TYPES = ("text/css",)
 IMAGE_TYPES = ("image/",)
 TEXT_TYPES = ("text/plain",)
 _CHUNK = 16_384
+
+
+class DeadlineExceeded(TransientError):
+    """The exchange took longer than `fetch_deadline_s`; not retried in-process (a slow server stays slow)."""
 
 
 class RetryableStatus(TransientError):
@@ -86,8 +95,9 @@ class Response:
         return self.content.decode("latin-1")
 
 
-def _guarded_adapter(allow_loopback: bool, resolver: netguard.Resolver) -> HTTPAdapter:
-    """An adapter whose connections resolve, check and pin the address they connect to."""
+def _guarded_adapter(allow_loopback: bool, resolver: netguard.Resolver, sockets: Sockets) -> HTTPAdapter:
+    """An adapter whose connections resolve, check and pin the address they connect to, and hand
+    their sockets to the watchdog."""
 
     def pinned_conn(conn: HTTPConnection, connect: Callable[[], Any]) -> Any:
         ips = netguard.resolve_checked(
@@ -98,7 +108,9 @@ def _guarded_adapter(allow_loopback: bool, resolver: netguard.Resolver) -> HTTPA
             for ip in ips:
                 conn._dns_host = str(ip)  # TLS still verifies and sends SNI for `conn.host`
                 try:
-                    return connect()
+                    sock = connect()
+                    sockets.add(sock)
+                    return sock
                 except urllib3.exceptions.NewConnectionError as exc:
                     last = exc
         finally:
@@ -112,6 +124,10 @@ def _guarded_adapter(allow_loopback: bool, resolver: netguard.Resolver) -> HTTPA
     class GuardedHTTPSConnection(HTTPSConnection):
         def _new_conn(self) -> Any:
             return pinned_conn(self, super()._new_conn)
+
+        def connect(self) -> None:
+            super().connect()
+            sockets.add(self.sock)  # the TLS socket replaces the raw one after the handshake
 
     class GuardedHTTPPool(HTTPConnectionPool):
         ConnectionCls = GuardedHTTPConnection
@@ -162,20 +178,24 @@ def _wait_gen(cap_s: float, base_s: float = 0.5) -> Generator[float, Any, None]:
 class Fetcher:
     """GETs URLs safely. One per scrape; `close()` (or `with`) releases its connections.
 
-    `resolver` is injectable so tests can point names at loopback servers; `requests_sent` lists
-    every URL a request was sent to, redirect hops included."""
+    `resolver` is injectable so tests can point names at loopback servers; `budget` defaults to one
+    that lasts as long as the fetcher (the scrape stage passes the lead's, kept in Redis);
+    `requests_sent` lists every URL a request was sent to, redirect hops included."""
 
     def __init__(
         self,
         settings: Settings,
         *,
         resolver: netguard.Resolver = netguard.system_resolver,
+        budget: SiteBudget | None = None,
     ) -> None:
         self.settings = settings
         self.session = requests.Session()
         self.session.trust_env = False  # a proxy from the environment would bypass the address checks
         self.session.headers.update({"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"})
-        adapter = _guarded_adapter(settings.allow_loopback, resolver)
+        self.budget: SiteBudget = budget if budget is not None else MemoryBudget()
+        self._sockets = Sockets()
+        adapter = _guarded_adapter(settings.allow_loopback, resolver, self._sockets)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.requests_sent: list[str] = []
@@ -205,6 +225,8 @@ class Fetcher:
         given, must accept every redirect target (e.g. "on this site"), else the fetch stops there."""
 
         def giveup(exc: Exception) -> bool:
+            if isinstance(exc, DeadlineExceeded):
+                return True
             retry_after = getattr(exc, "retry_after_s", None)
             return retry_after is not None and retry_after > self.settings.fetch_retry_cap_s
 
@@ -225,38 +247,79 @@ class Fetcher:
         s = self.settings
         deadline = time.monotonic() + s.fetch_deadline_s
         hops: list[str] = []
-        for _ in range(s.fetch_max_redirects + 1):
-            netguard.check_url(url, allow_loopback=s.allow_loopback)
-            if hops and stay is not None and not stay(url):
-                raise PermanentError(f"{hops[-1]}: redirects off the site to {url}")
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TransientError(f"{url}: deadline of {s.fetch_deadline_s}s passed")
-            try:
-                self.requests_sent.append(url)
-                resp = self.session.get(
-                    url,
-                    stream=True,
-                    allow_redirects=False,
-                    timeout=(min(s.fetch_connect_timeout_s, remaining), min(s.fetch_read_timeout_s, remaining)),
-                )
-            except requests.RequestException as exc:
-                raise _classify(url, exc) from exc
-            with resp:
-                location = resp.headers.get("Location")
-                if resp.status_code in REDIRECTS and location:
+        with Watchdog(s.fetch_deadline_s, self._sockets) as dog:
+            for _ in range(s.fetch_max_redirects + 1):
+                netguard.check_url(url, allow_loopback=s.allow_loopback)
+                if hops and stay is not None and not stay(url):
+                    raise PermanentError(f"{hops[-1]}: redirects off the site to {url}")
+                host = urlsplit(url).hostname or ""
+                self._spend(url, host)
+                try:
+                    got = self._exchange(url, accept, max_bytes, deadline, dog)
+                except TransientError as exc:
+                    self.budget.failed(host, getattr(exc, "retry_after_s", None))
+                    raise
+                if isinstance(got, str):
                     hops.append(url)
-                    url = urljoin(url, location.strip())
+                    url = got
                     continue
-                _check_status(url, resp)
-                headers = {k.lower(): v for k, v in resp.headers.items()}
-                _check_type(url, headers, accept)
-                declared = headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > max_bytes:
-                    raise PermanentError(f"{url}: Content-Length {declared} is over the cap of {max_bytes} bytes")
-                body = b"".join(_read_capped(url, resp, max_bytes, deadline, s.fetch_deadline_s))
-                return Response(url=url, status=resp.status_code, headers=headers, content=body, redirects=hops)
+                return Response(url=url, status=got[0], headers=got[1], content=got[2], redirects=hops)
         raise PermanentError(f"{url}: more than {s.fetch_max_redirects} redirects")
+
+    def _spend(self, url: str, host: str) -> None:
+        """Refuse a request the site's retry budget (or its Retry-After) does not allow."""
+        used, allowed = self.budget.failures(host), self.settings.fetch_site_budget
+        if used >= allowed:
+            raise PermanentError(f"{url}: site given up after {used} failed requests (budget {allowed})")
+        wait = self.budget.not_before(host) - time.time()
+        if wait > self.settings.fetch_retry_cap_s:
+            raise RetryableStatus(f"{url}: the server asked to wait {wait:.0f}s more (Retry-After)", wait)
+        if wait > 0:
+            time.sleep(wait)
+
+    def _exchange(
+        self, url: str, accept: tuple[str, ...], max_bytes: int, deadline: float, dog: Watchdog
+    ) -> str | tuple[int, dict[str, str], bytes]:
+        """One request: the redirect target, or (status, headers, body). Raises DeadlineExceeded
+        when the watchdog cut the exchange short, whatever error the cut caused."""
+        s = self.settings
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or dog.fired:
+            raise DeadlineExceeded(f"{url}: deadline of {s.fetch_deadline_s}s passed")
+        try:
+            self.requests_sent.append(url)
+            resp = self.session.get(
+                url,
+                stream=True,
+                allow_redirects=False,
+                timeout=(min(s.fetch_connect_timeout_s, remaining), min(s.fetch_read_timeout_s, remaining)),
+            )
+        except requests.RequestException as exc:
+            if dog.fired:
+                raise DeadlineExceeded(f"{url}: no answer within the {s.fetch_deadline_s}s deadline") from None
+            raise _classify(url, exc) from exc
+        with resp:
+            location = resp.headers.get("Location")
+            if resp.status_code in REDIRECTS and location:
+                return urljoin(url, location.strip())
+            _check_status(url, resp)
+            headers = {k.lower(): v for k, v in resp.headers.items()}
+            _check_type(url, headers, accept)
+            declared = headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise PermanentError(f"{url}: Content-Length {declared} is over the cap of {max_bytes} bytes")
+            try:
+                body = b"".join(_read_capped(url, resp, max_bytes, deadline, s.fetch_deadline_s))
+            except TransientError:
+                if dog.fired:
+                    raise DeadlineExceeded(
+                        f"{url}: body not received within the {s.fetch_deadline_s}s deadline"
+                    ) from None
+                raise
+            if dog.fired:  # the cut may look like a clean end of the body
+                raise DeadlineExceeded(f"{url}: body not received within the {s.fetch_deadline_s}s deadline")
+            _check_binary(url, headers, accept, body)
+            return resp.status_code, headers, body
 
 
 def _read_capped(url: str, resp: requests.Response, max_bytes: int, deadline: float, total_s: float) -> Iterator[bytes]:
@@ -309,6 +372,16 @@ def _check_type(url: str, headers: dict[str, str], accept: tuple[str, ...]) -> N
     if any(media == a or (a.endswith("/") and media.startswith(a)) for a in accept):
         return
     raise PermanentError(f"{url}: content type {media!r} is not one of {', '.join(accept)}")
+
+
+def _check_binary(url: str, headers: dict[str, str], accept: tuple[str, ...], body: bytes) -> None:
+    """A body the caller wants as text (a page, a stylesheet) that is really binary is not used."""
+    if not accept or any(a.startswith("image/") or a == "application/octet-stream" for a in accept):
+        return
+    reason = sniff.binary_page(body)
+    if reason:
+        media = headers.get("content-type", "").split(";")[0].strip() or "no content type"
+        raise PermanentError(f"{url}: declared {media} but the body is {reason}: not a page")
 
 
 def same_origin(a: str, b: str) -> bool:

@@ -15,6 +15,7 @@ from pipeline.errors import PermanentError, TransientError
 from pipeline.models import BrandProfile, LeadInput
 from pipeline.scrape.assets import download_logo
 from pipeline.scrape.brand import extract_brand
+from pipeline.scrape.budget import RedisBudget
 from pipeline.scrape.fallback import fallback_profile, monogram_logo
 from pipeline.scrape.fetch import Fetcher
 from pipeline.scrape.site import crawl
@@ -53,6 +54,7 @@ def scrape(lead: LeadInput, settings: Settings, fetcher: Fetcher, *, final_attem
 
 def run(ctx: StageContext) -> StageResult:
     """Job adapter: scrape the lead's website."""
-    with Fetcher(ctx.settings) as fetcher:
+    budget = RedisBudget(ctx.store.conn, ctx.record.key)  # shared by every attempt of this lead's scrape
+    with Fetcher(ctx.settings, budget=budget) as fetcher:
         profile = scrape(ctx.record.lead, ctx.settings, fetcher, final_attempt=ctx.final_attempt)
     return StageResult(output=profile, degraded=profile.degraded)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 
 from pipeline.errors import TransientError
 from pipeline.models import BrandProfile, LeadRecord
@@ -16,6 +17,7 @@ from pipeline.scrape.fallback import DEFAULT_PALETTE
 from pipeline.scrape.fetch import Fetcher
 from pipeline.stages import StageContext
 from pipeline.stages.scrape import run, scrape
+from pipeline.store import Store
 from tests.scrape.helpers import lead, loopback_only, page, scrape_url, served_site, settings
 from tests.support.servers import serve
 
@@ -80,7 +82,7 @@ def test_a_flaky_home_page_is_retried_in_process() -> None:
     assert profile.sources["name"] != "csv" and not any(f.startswith("site unreachable") for f in profile.degraded)
 
 
-def test_the_stage_adapter_returns_the_profile_with_its_degraded_flags(tmp_path: Path) -> None:
+def test_the_stage_adapter_returns_the_profile_with_its_degraded_flags(tmp_path: Path, conn: redis.Redis) -> None:
     files = {
         "index.html": page(
             head='<meta property="og:site_name" content="Acme Bakery"><meta name="theme-color" content="#2a6f97">'
@@ -88,7 +90,7 @@ def test_the_stage_adapter_returns_the_profile_with_its_degraded_flags(tmp_path:
     }
     with served_site(tmp_path, files) as url:
         record = LeadRecord(key="k1", lead=lead(url), run_id="r1")
-        ctx = StageContext(settings=settings(), record=record, store=None, final_attempt=False)  # type: ignore[arg-type]
+        ctx = StageContext(settings=settings(), record=record, store=Store(conn), final_attempt=False)
         result = run(ctx)
     profile = result.output
     assert isinstance(profile, BrandProfile)
