@@ -101,7 +101,10 @@ class Settings(BaseSettings):
     # --- Scrape ------------------------------------------------------------------------------
     fetch_connect_timeout_s: float = Field(5.0, description="TCP/TLS connect timeout per request.")
     fetch_read_timeout_s: float = Field(10.0, description="Socket read timeout per request.")
-    fetch_deadline_s: float = Field(20.0, description="Total time allowed to fetch one page, body included.")
+    fetch_deadline_s: float = Field(
+        20.0,
+        description="Total time allowed to fetch one page, status line, headers and body (a watchdog cuts it off).",
+    )
     fetch_max_bytes: int = Field(3_000_000, description="Response size cap, enforced while streaming.")
     fetch_max_redirects: int = Field(5, description="Redirects followed per request, each re-checked.")
     fetch_retries: int = Field(2, description="In-process retries of one HTTP call (full jitter).")
