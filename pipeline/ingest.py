@@ -94,8 +94,19 @@ def new_run_id(source: Path) -> str:
     return f"{now:%Y%m%dT%H%M%S}-{digest}"
 
 
-def ingest_file(path: Path, conn: redis.Redis, settings: Settings, *, move: bool = False) -> IngestReport:
-    """Ingest one CSV. Raises InputError (nothing enqueued) when the file cannot be read at all."""
+def ingest_file(
+    path: Path,
+    conn: redis.Redis,
+    settings: Settings,
+    *,
+    move: bool = False,
+    archive: bool = True,
+    known: list[str] | None = None,
+) -> IngestReport:
+    """Ingest one CSV. Raises InputError (nothing enqueued) when the file cannot be read at all.
+
+    `archive=False` leaves the file where it is (a backfill of an archived file); `known` collects the
+    keys of valid rows whose lead already existed (a backfill's candidates for a rerun)."""
     header = csvfile.inspect(path, settings.csv_legacy_encoding)
     store = Store(conn, settings.output_ttl_s)
     run = RunRecord(run_id=new_run_id(path), source=str(path), encoding=header.encoding)
@@ -132,12 +143,13 @@ def ingest_file(path: Path, conn: redis.Redis, settings: Settings, *, move: bool
             seen.add(lead.key)
             batch.append(lead)
             if len(batch) >= settings.enqueue_batch_size:
-                _enqueue_batch(conn, store, settings, run.run_id, batch, report)
+                _enqueue_batch(conn, store, settings, run.run_id, batch, report, known)
                 batch = []
-        _enqueue_batch(conn, store, settings, run.run_id, batch, report)
+        _enqueue_batch(conn, store, settings, run.run_id, batch, report, known)
     finally:
         report.rejects_file = rejects.close()
-    report.archived_to = str(_archive(path, settings.archive_dir, move=move))
+    if archive:
+        report.archived_to = str(_archive(path, settings.archive_dir, move=move))
     run.accepted, run.rejected, run.duplicate, run.enqueued = (
         report.accepted,
         report.rejected,
@@ -150,7 +162,13 @@ def ingest_file(path: Path, conn: redis.Redis, settings: Settings, *, move: bool
 
 
 def _enqueue_batch(
-    conn: redis.Redis, store: Store, settings: Settings, run_id: str, batch: list[LeadInput], report: IngestReport
+    conn: redis.Redis,
+    store: Store,
+    settings: Settings,
+    run_id: str,
+    batch: list[LeadInput],
+    report: IngestReport,
+    known_sink: list[str] | None = None,
 ) -> None:
     """Create records and scrape jobs for the leads of a batch not already known, in one transaction.
 
@@ -179,6 +197,8 @@ def _enqueue_batch(
         break
     report.duplicate += len(batch) - len(fresh)
     report.enqueued += len(fresh)
+    if known_sink is not None:
+        known_sink.extend(known)
 
 
 def _archive(path: Path, archive_root: Path, *, move: bool) -> Path:

@@ -286,3 +286,61 @@ def test_the_grafana_dashboard_only_queries_metrics_the_exporter_serves(conn: re
             names = set(re.findall(r"\bpipeline_[a-z_]+", target["expr"]))
             bases = {re.sub(r"_(total|bucket|count|sum)$", "", n) for n in names}
             assert bases <= served, (panel["title"], bases - served)
+
+
+def _archive_csv(settings: Settings, day: str, name: str, rows: list[dict[str, str]]) -> Path:
+    folder = settings.archive_dir / day
+    folder.mkdir(parents=True, exist_ok=True)
+    return write_csv(folder / name, rows)
+
+
+def test_backfill_skips_finished_leads_and_rerun_restarts_only_dead_and_held_ones(
+    conn: redis.Redis, settings: Settings, example_sites: dict[str, str]
+) -> None:
+    rows = [
+        lead_row("Bloom", example_sites["florist"], "shop@bloom.example.com"),
+        lead_row("Rosie", example_sites["bakery"], "hi@rosie.example.com"),
+    ]
+    _archive_csv(settings, "2026-11-01", "a.csv", rows)
+    _archive_csv(
+        settings, "2026-11-20", "late.csv", [lead_row("Late", example_sites["plumbing"], "x@late.example.com")]
+    )
+    from datetime import date
+
+    from pipeline import runctl
+
+    first = runctl.backfill(conn, settings, date(2026, 11, 1), date(2026, 11, 2))
+    assert first.enqueued == 2 and len(first.files) == 1  # the file of the 20th is outside the range
+    assert drain(conn, settings, timeout_s=90).outcome == "done"
+    store = Store(conn)
+    bloom = next(r for r in store.iter_leads(store.run_leads(first.runs[0])) if r.lead.company == "Bloom")
+    assert bloom.state == LeadState.EMAILED
+    rosie = next(r for r in store.iter_leads(store.run_leads(first.runs[0])) if r.lead.company == "Rosie")
+    rosie.state = LeadState.DEAD  # as if it had been dead-lettered
+    store.save(rosie)
+
+    again = runctl.backfill(conn, settings, date(2026, 11, 1), date(2026, 11, 1))
+    assert (again.enqueued, again.rerun, again.skipped_done) == (0, 0, 2)
+
+    rerun = runctl.backfill(conn, settings, date(2026, 11, 1), date(2026, 11, 1), rerun=True)
+    assert (rerun.rerun, rerun.skipped_done) == (1, 1)  # the emailed lead is not rerun without --reemail
+    assert drain(conn, settings, timeout_s=90).outcome == "done"
+    after = store.get(rosie.key)
+    assert after is not None and after.state == LeadState.EMAILED and after.generation == 2
+    assert store.get(bloom.key).generation == 1  # type: ignore[union-attr]
+
+
+def test_abort_takes_a_runs_jobs_out_and_holds_its_leads(
+    tmp_path: Path, conn: redis.Redis, settings: Settings, example_sites: dict[str, str]
+) -> None:
+    rows = [lead_row(f"Shop {i}", example_sites["florist"], f"s{i}@shop.example.com") for i in range(3)]
+    report = ingest.ingest_file(write_csv(tmp_path / "leads.csv", rows), conn, settings)
+    out = CliRunner().invoke(cli, ["abort", report.run_id, "--json"], env={"REDIS_URL": settings.redis_url or ""})
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output) == {"run_id": report.run_id, "held": 3, "jobs_removed": 3, "already_done": 0}
+    from pipeline.models import Stage
+    from pipeline.queues import stage_queue
+
+    assert stage_queue(conn, Stage.SCRAPE).count == 0
+    assert {r.state for r in Store(conn).iter_leads(Store(conn).run_leads(report.run_id))} == {LeadState.HELD}
+    assert CliRunner().invoke(cli, ["abort", "nope"], env={"REDIS_URL": settings.redis_url or ""}).exit_code == 1

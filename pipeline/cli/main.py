@@ -23,6 +23,7 @@ from pipeline.cli.ingest import ingest_cmd
 from pipeline.cli.leads import lead_cmd, leads_cmd
 from pipeline.cli.monitor import COMMANDS as MONITOR_COMMANDS
 from pipeline.cli.ops import dashboard_cmd, pause_cmd, resume_cmd, status_cmd
+from pipeline.cli.runctl import COMMANDS as RUNCTL_COMMANDS
 from pipeline.cli.site import serve, site
 from pipeline.cli.workers import drain_cmd, worker_cmd
 from pipeline.settings import Settings
@@ -70,6 +71,7 @@ for command in (
     site,
     serve,
     *MONITOR_COMMANDS,
+    *RUNCTL_COMMANDS,
 ):
     cli.add_command(command)
 

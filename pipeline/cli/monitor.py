@@ -31,7 +31,7 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (
 @user_errors
 def runs_cmd(app: App, limit: int, as_json: bool) -> None:
     """Runs with their leads counted per state and their SLA status (done, open, missed)."""
-    found = runs.recent(app.store(), limit)
+    found = runs.recent(app.store(read_only=True), limit)
     if as_json:
         click.echo(json.dumps([r.model_dump(mode="json") for r in found]))
         return
@@ -53,7 +53,7 @@ def runs_cmd(app: App, limit: int, as_json: bool) -> None:
 @user_errors
 def wait_cmd(app: App, run_id: str, timeout_s: float, poll_s: float) -> None:
     """Wait until every lead of RUN is terminal, with a live progress bar on a terminal."""
-    store = app.store()
+    store = app.store(read_only=True)
     run = store.get_run(run_id)
     if run is None:
         raise InputError(f"no run {run_id!r} (see `pipeline runs`)")
@@ -87,14 +87,14 @@ def summary_cmd(app: App, day: object, post: bool, as_json: bool) -> None:
     """What the line did on one day: finished leads per state, emails, top failures, DLQ, held."""
     the_day = day.date() if hasattr(day, "date") else utcnow().date()
     assert isinstance(the_day, date)
-    s = summary.summarise_day(app.conn, the_day)
+    s = summary.summarise_day(app.read_conn, the_day)
     if as_json:
         click.echo(s.model_dump_json())
     else:
         for line in s.lines():
             console.print(line)
     if post:
-        Alerter(app.conn, app.settings).post(f"summary:{the_day}", "\n".join(s.lines()))
+        Alerter(app.read_conn, app.settings).post(f"summary:{the_day}", "\n".join(s.lines()))
 
 
 @click.command("alerts")
@@ -103,7 +103,7 @@ def summary_cmd(app: App, day: object, post: bool, as_json: bool) -> None:
 @user_errors
 def alerts_cmd(app: App, as_json: bool) -> None:
     """Open (firing) alerts with their event counts."""
-    open_alerts = Alerter(app.conn, app.settings, chans=[]).open_alerts()
+    open_alerts = Alerter(app.read_conn, app.settings, chans=[]).open_alerts()
     if as_json:
         click.echo(json.dumps([{"key": k, "count": c} for k, c in open_alerts.items()]))
         return
@@ -118,7 +118,7 @@ def alerts_cmd(app: App, as_json: bool) -> None:
 @user_errors
 def check_sla_cmd(app: App) -> None:
     """Alert on runs past their SLA deadline with leads still open (exit 1 while any)."""
-    missed = runs.check_sla(app.store(), Alerter(app.conn, app.settings))
+    missed = runs.check_sla(app.store(read_only=True), Alerter(app.read_conn, app.settings))
     for s in missed:
         console.print(f"SLA missed: run {s.run_id} ({s.source}): {s.open_leads} open lead(s), deadline {s.deadline}")
     if missed:
@@ -131,7 +131,7 @@ def check_sla_cmd(app: App) -> None:
 @user_errors
 def check_freshness_cmd(app: App) -> None:
     """Alert when no CSV was ingested for PIPELINE_FRESHNESS_MAX_AGE_H hours (exit 1 while stale)."""
-    age = runs.check_freshness(app.store(), Alerter(app.conn, app.settings), app.settings)
+    age = runs.check_freshness(app.store(read_only=True), Alerter(app.read_conn, app.settings), app.settings)
     if age is not None:
         console.print(f"stale: no CSV ingested for {age.total_seconds() / 3600:.1f} h")
         sys.exit(1)
@@ -143,7 +143,7 @@ def check_freshness_cmd(app: App) -> None:
 @user_errors
 def check_dlq_cmd(app: App) -> None:
     """Alert when the dead-letter queue grew since the last check (exit 1 when it did)."""
-    growth = runs.check_dlq(app.conn, Alerter(app.conn, app.settings), app.settings)
+    growth = runs.check_dlq(app.read_conn, Alerter(app.read_conn, app.settings), app.settings)
     if growth > 0:
         console.print(f"DLQ grew by {growth} job(s)")
         sys.exit(1)
@@ -159,8 +159,8 @@ def metrics_cmd(app: App, host: str, port: int | None) -> None:
     """Serve Prometheus metrics read from Redis (one process for every worker host)."""
     from prometheus_client import start_http_server
 
-    app.conn.ping()
-    server, _thread = start_http_server(port or app.settings.metrics_port, host, metrics.registry(app.conn))
+    app.read_conn.ping()
+    server, _thread = start_http_server(port or app.settings.metrics_port, host, metrics.registry(app.read_conn))
     console.print(f"metrics on http://{host}:{server.server_address[1]}/metrics")
     try:
         while True:
