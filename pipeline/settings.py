@@ -141,6 +141,12 @@ class Settings(BaseSettings):
     deploy_target: str = Field("local", description="Where sites are published: `local` (web root under var/sites).")
     deploy_keep_versions: int = Field(3, description="Versions kept per site (current, previous, one spare).")
 
+    # --- Browser (renderer for brand extraction and quality gates) -------------------------------
+    chromium_path: Path = Field(Path("/usr/bin/chromium"), description="Chromium binary Playwright drives (Debian's).")
+    browser_timeout_s: float = Field(20.0, description="Time allowed to start the browser or load one page.")
+    browser_restart_after_sites: int = Field(200, description="Sites one browser renders before it is restarted.")
+    browser_page_max_bytes: int = Field(10_000_000, description="Bytes one page may fetch, all requests together.")
+
     # --- Email -------------------------------------------------------------------------------
     smtp_host: str | None = Field(None, description="SMTP server; unset = write .eml files to the outbox.")
     smtp_port: int = Field(25, description="SMTP port.")

@@ -1,0 +1,336 @@
+"""The one place the pipeline drives a browser: Debian's Chromium under Playwright's sync API.
+
+The browser is a renderer, never a network client (../shared/DESIGN.md). Every request a page makes
+is intercepted (`context.route("**/*")`) and answered by the scraper's guarded `Fetcher`, so the
+address guard, size cap and deadline hold for the browser exactly as for the scraper. Whatever could
+still open a connection by itself (preconnect, DNS prefetch, WebRTC, background services) meets a
+proxy that does not exist and a resolver that knows no name; websockets are refused and service
+workers blocked.
+
+    browser = Browser(settings)                  # lazy: Chromium starts on first use
+    with browser.page(url, javascript=False) as page:
+        page.title()                             # a loaded Playwright Page in a fresh context
+    with browser.open(url, viewport=MOBILE) as tab:
+        tab.requests                             # every request, as the guarded fetcher answered it
+        screenshot_webp(tab.page)
+
+One Playwright driver and one warm browser per worker process (`shared(settings)`), a fresh context
+per site, restarted after a crash or every `browser_restart_after_sites` sites. A browser crash is a `TransientError`.
+Playwright's sync API is bound to the thread that started it: use a `Browser` from one thread.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import io
+import logging
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from PIL import Image
+from playwright.sync_api import Browser as PWBrowser
+from playwright.sync_api import BrowserContext, Page, Playwright, Route, WebSocketRoute, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from pipeline import netguard
+from pipeline.errors import BlockedAddress, PermanentError, PipelineError, TransientError
+from pipeline.scrape.fetch import Fetcher, Response
+from pipeline.settings import Settings
+
+log = logging.getLogger("pipeline.browser")
+
+Viewport = dict[str, int]
+DESKTOP: Viewport = {"width": 1280, "height": 800}
+MOBILE: Viewport = {"width": 375, "height": 740}
+
+# A proxy nobody listens on (the discard port) and a resolver that knows no name: a connection the
+# browser tried to open by itself, outside the interception, fails on loopback instead of leaving.
+SINK_PROXY = "http://127.0.0.1:9"
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-domain-reliability",
+    "--disable-sync",
+    "--no-first-run",
+    "--no-pings",
+    "--dns-prefetch-disable",
+    f"--proxy-server={SINK_PROXY}",
+    "--proxy-bypass-list=<-loopback>",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+)
+# Headers a fulfilled response must not repeat: the fetcher already decoded and measured the body.
+_DROPPED_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding", "connection", "keep-alive"})
+_STATUS_IN_ERROR = re.compile(r"\bHTTP (\d{3})\b")
+
+
+@dataclass
+class Served:
+    """One request of a page and how the guarded fetcher answered it."""
+
+    url: str
+    resource_type: str
+    status: int | None = None
+    bytes: int = 0
+    media_type: str = ""
+    error: str | None = None
+    blocked: bool = False
+    ms: float = 0.0
+
+
+@dataclass
+class Tab:
+    """A loaded page in its own fresh context, with the log of every request it made."""
+
+    page: Page
+    url: str
+    requests: list[Served] = field(default_factory=list)
+
+    @property
+    def bytes(self) -> int:
+        """Bytes the page received, all requests together."""
+        return sum(r.bytes for r in self.requests)
+
+
+class _Router:
+    """Answers a context's requests through one `Fetcher`, within a per-site byte budget."""
+
+    def __init__(self, fetcher: Fetcher, tab: Tab, budget_bytes: int) -> None:
+        self.fetcher = fetcher
+        self.tab = tab
+        self.budget_bytes = budget_bytes
+        self.errors: dict[str, PipelineError] = {}
+        self._redirected: dict[str, Response] = {}
+        self.moved_to: str | None = None
+
+    def handle(self, route: Route) -> None:
+        """Route handler: fetch through the guard, then fulfil or abort."""
+        request = route.request
+        url = request.url.split("#", 1)[0]
+        served = Served(url=url, resource_type=request.resource_type)
+        self.tab.requests.append(served)
+        started = time.perf_counter()
+        try:
+            resp = self._fetch(url, request.method)
+        except PipelineError as exc:
+            self.errors[url] = exc
+            served.error, served.blocked = str(exc), isinstance(exc, BlockedAddress)
+            status = _STATUS_IN_ERROR.search(str(exc))
+            served.status = int(status.group(1)) if status else None
+            served.ms = (time.perf_counter() - started) * 1000
+            if served.status is not None:
+                route.fulfill(status=served.status, body=b"", headers={"content-type": "text/plain"})
+            else:
+                route.abort("blockedbyclient" if served.blocked else "failed")
+            return
+        served.ms = (time.perf_counter() - started) * 1000
+        served.status, served.bytes, served.media_type = resp.status, len(resp.content), resp.media_type
+        if resp.url != url and request.is_navigation_request() and request.frame.parent_frame is None:
+            # The page must live at its final URL, or its relative links resolve against the old one.
+            # A fulfilled redirect would be followed outside the interception, so this navigation is
+            # dropped and `_goto` opens the final URL, answered from `_redirected`.
+            self._redirected[resp.url] = resp
+            self.moved_to = resp.url
+            route.abort("aborted")
+            return
+        headers = {k: v for k, v in resp.headers.items() if k not in _DROPPED_HEADERS}
+        route.fulfill(status=resp.status, headers=headers, body=resp.content)
+
+    def _fetch(self, url: str, method: str) -> Response:
+        if url in self._redirected:
+            return self._redirected.pop(url)
+        if not url.startswith(("http://", "https://")):
+            raise BlockedAddress(f"scheme of {url[:60]!r} is not http(s)")
+        if method not in ("GET", "HEAD"):
+            raise BlockedAddress(f"{method} {url}: the renderer sends no forms or writes")
+        remaining = self.budget_bytes - self.tab.bytes
+        if remaining <= 0:
+            raise PermanentError(f"{url}: the page's budget of {self.budget_bytes} bytes is spent")
+        return self.fetcher.get(url, accept=(), max_bytes=min(remaining, self.fetcher.settings.fetch_max_bytes))
+
+
+class Browser:
+    """A lazily started, restartable Chromium whose pages reach the network only through the guard.
+
+    `resolver` goes to the fetcher (tests point names at loopback servers)."""
+
+    def __init__(self, settings: Settings, *, resolver: netguard.Resolver = netguard.system_resolver) -> None:
+        self.settings = settings
+        self.resolver = resolver
+        self.launches = 0
+        self._browser: PWBrowser | None = None
+        self._sites = 0
+
+    # --- life cycle ------------------------------------------------------------------------------
+    def _chromium(self) -> PWBrowser:
+        """The running browser, (re)started when absent, disconnected or due for a restart."""
+        due = self._sites >= self.settings.browser_restart_after_sites
+        if self._browser is not None and (due or not self._browser.is_connected()):
+            self._drop_browser()
+        if self._browser is None:
+            try:
+                self._browser = _driver().chromium.launch(
+                    executable_path=str(self.settings.chromium_path),
+                    args=list(CHROMIUM_ARGS),
+                    timeout=self.settings.browser_timeout_s * 1000,
+                )
+            except PlaywrightError as exc:
+                raise TransientError(f"chromium did not start ({self.settings.chromium_path}): {exc}") from exc
+            self.launches += 1
+            self._sites = 0
+            log.info("chromium started (launch %s)", self.launches)
+        return self._browser
+
+    def _drop_browser(self) -> None:
+        browser, self._browser = self._browser, None
+        if browser is not None:
+            with contextlib.suppress(PlaywrightError):  # already gone: that is why it is dropped
+                browser.close()
+
+    def close(self) -> None:
+        """Stop the browser (a later `open` starts it again)."""
+        self._drop_browser()
+
+    def __enter__(self) -> Browser:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _new_context(self, javascript: bool, viewport: Viewport) -> BrowserContext:
+        options: dict[str, Any] = {
+            "viewport": viewport,
+            "java_script_enabled": javascript,
+            "service_workers": "block",
+            "accept_downloads": False,
+        }
+        try:
+            return self._chromium().new_context(**options)
+        except PlaywrightError:
+            # Crashed between two sites: a dead browser is only noticed on use. Start afresh once.
+            self._drop_browser()
+            try:
+                return self._chromium().new_context(**options)
+            except PlaywrightError as exc:
+                self._drop_browser()
+                raise TransientError(f"chromium crashed: {exc}") from exc
+
+    # --- pages -----------------------------------------------------------------------------------
+    @contextmanager
+    def open(self, site_url: str, *, javascript: bool = False, viewport: Viewport = DESKTOP) -> Iterator[Tab]:
+        """Load `site_url` in a fresh context and yield it as a `Tab`; the context closes afterwards.
+
+        JavaScript is off unless asked for (prospect pages: always off). The main document's fetch
+        error is raised as the fetcher raised it (`BlockedAddress`, `PermanentError` for a 4xx,
+        `TransientError` for a 5xx or a timeout); a browser crash is a `TransientError`."""
+        context = self._new_context(javascript, viewport)
+        self._sites += 1
+        crashed: list[str] = []
+        with Fetcher(self.settings, resolver=self.resolver) as fetcher:
+            try:
+                page = context.new_page()
+                page.on("crash", lambda _page: crashed.append("page crashed"))
+                tab = Tab(page=page, url=site_url)
+                router = _Router(fetcher, tab, self.settings.browser_page_max_bytes)
+                context.route("**/*", router.handle)
+                context.route_web_socket("**/*", _refuse_websocket(tab))
+                self._goto(page, site_url, router)
+                yield tab
+            except PlaywrightError as exc:
+                if crashed or self._browser is None or not self._browser.is_connected():
+                    self._drop_browser()
+                    raise TransientError(f"chromium crashed while on {site_url}: {exc}") from exc
+                raise
+            finally:
+                try:
+                    context.close()
+                except PlaywrightError:
+                    self._drop_browser()
+
+    @contextmanager
+    def page(self, site_url: str, *, javascript: bool = False, viewport: Viewport = DESKTOP) -> Iterator[Page]:
+        """`open`, yielding just the loaded Playwright `Page`."""
+        with self.open(site_url, javascript=javascript, viewport=viewport) as tab:
+            yield tab.page
+
+    def _goto(self, page: Page, url: str, router: _Router) -> None:
+        timeout_ms = self.settings.browser_timeout_s * 1000
+        try:
+            try:
+                response = page.goto(url, wait_until="load", timeout=timeout_ms)
+            except PlaywrightError:
+                if router.moved_to is None:
+                    raise
+                response = page.goto(router.moved_to, wait_until="load", timeout=timeout_ms)
+        except PlaywrightTimeout as exc:
+            raise TransientError(f"{url}: page did not load within {self.settings.browser_timeout_s}s") from exc
+        except PlaywrightError as exc:
+            own = router.errors.get(url.split("#", 1)[0])
+            if own is not None:
+                raise own from exc
+            raise
+        if response is not None and response.status >= 400:
+            own = router.errors.get(response.url.split("#", 1)[0])
+            raise own or PermanentError(f"{url}: HTTP {response.status}")
+
+
+def _refuse_websocket(tab: Tab) -> Any:
+    def handle(ws: WebSocketRoute) -> None:
+        # Not calling connect_to_server() means no connection is made; closing tells the page.
+        tab.requests.append(Served(url=ws.url, resource_type="websocket", error="websockets refused", blocked=True))
+        ws.close(code=1008, reason="websockets are refused")
+
+    return handle
+
+
+def screenshot_webp(page: Page, *, full_page: bool = False, quality: int = 75, max_width: int | None = None) -> bytes:
+    """A screenshot of the page as WebP bytes, optionally scaled down to `max_width` pixels."""
+    png = page.screenshot(full_page=full_page, type="png", animations="disabled")
+    with Image.open(io.BytesIO(png)) as image:
+        img = image.convert("RGB")
+    if max_width and img.width > max_width:
+        img = img.resize((max_width, max(1, round(img.height * max_width / img.width))), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    img.save(out, format="WEBP", quality=quality, method=4)
+    return out.getvalue()
+
+
+_playwright: Playwright | None = None
+_shared: Browser | None = None
+
+
+def _driver() -> Playwright:
+    """Playwright's driver, one per process (its sync API allows a single instance per thread)."""
+    global _playwright
+    if _playwright is None:
+        _playwright = sync_playwright().start()
+        atexit.register(_stop_driver)
+    return _playwright
+
+
+def _stop_driver() -> None:
+    global _playwright
+    if _playwright is not None:
+        driver, _playwright = _playwright, None
+        with contextlib.suppress(PlaywrightError):  # the driver died with the process it served
+            driver.stop()
+
+
+def shared(settings: Settings) -> Browser:
+    """This process's warm browser (a qa worker keeps it across jobs); stopped at exit."""
+    global _shared
+    if _shared is None or _shared.settings is not settings:
+        if _shared is not None:
+            _shared.close()
+        _shared = Browser(settings)
+        atexit.register(_shared.close)
+    return _shared
