@@ -32,8 +32,9 @@ from urllib.parse import urlsplit
 
 from axe_playwright_python.sync_playwright import Axe
 from bs4 import BeautifulSoup
-from playwright.sync_api import Browser, Page, Route, sync_playwright
+from playwright.sync_api import Browser, Page, Route
 
+from pipeline.browser import driver
 from pipeline.deploy.local import LocalWebRoot
 from pipeline.models import BrandProfile, LeadInput, LogoAsset, Palette, SiteBundle
 from pipeline.preview import make_server, server_url
@@ -113,13 +114,13 @@ def corpus_sites(corpus: Path = CORPUS_DIR) -> list[CorpusSite]:
 
 @contextmanager
 def chromium() -> Iterator[Browser]:
-    """Debian's Chromium under Playwright (its own browsers cannot be downloaded here)."""
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    """Debian's Chromium under Playwright (its own browsers cannot be downloaded here), on the
+    process's one Playwright driver (`pipeline.browser.driver`: one per thread is all the sync API allows)."""
+    browser = driver().chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 @contextmanager

@@ -178,7 +178,7 @@ class Browser:
             self._drop_browser()
         if self._browser is None:
             try:
-                self._browser = _driver().chromium.launch(
+                self._browser = driver().chromium.launch(
                     executable_path=str(self.settings.chromium_path),
                     args=list(CHROMIUM_ARGS),
                     timeout=self.settings.browser_timeout_s * 1000,
@@ -308,7 +308,7 @@ _playwright: Playwright | None = None
 _shared: Browser | None = None
 
 
-def _driver() -> Playwright:
+def driver() -> Playwright:
     """Playwright's driver, one per process (its sync API allows a single instance per thread)."""
     global _playwright
     if _playwright is None:

@@ -15,7 +15,7 @@ import pytest
 
 from pipeline.browser import MOBILE, Browser, screenshot_webp
 from pipeline.errors import BlockedAddress, PermanentError, TransientError
-from tests.support.browser import browser_settings, kill_chromium
+from tests.support.browser import browser_settings, chromium_pids, kill_chromium
 from tests.support.resolver import loopback_only
 from tests.support.servers import serve_directory
 
@@ -165,16 +165,17 @@ def test_a_redirected_page_lives_at_its_final_url(guarded_browser: Browser, tmp_
 def test_a_crashed_browser_is_a_transient_error_and_comes_back() -> None:
     with counting() as site, Browser(browser_settings(browser_restart_after_sites=2), resolver=loopback_only) as b:
         site.pages["/"] = (200, "text/html", b"<!doctype html><title>ok</title>")
+        others = chromium_pids()  # the session's browsers live on
         for _ in range(3):  # every 2 sites a fresh browser
             with b.page(site.url) as page:
                 assert page.title() == "ok"
         assert b.launches == 2
-        assert kill_chromium() > 0  # dies between two sites: the next site does not notice
+        assert kill_chromium(others) > 0  # dies between two sites: the next site does not notice
         with b.page(site.url) as page:
             assert page.title() == "ok"
         assert b.launches == 3
         with pytest.raises(TransientError, match="crashed"), b.page(site.url) as page:  # noqa: PT012
-            kill_chromium()
+            kill_chromium(others)
             page.evaluate("() => 1")
         with b.page(site.url) as page:
             assert page.title() == "ok"

@@ -51,10 +51,9 @@ def _children(pid: int) -> list[int]:
     return kids
 
 
-def kill_chromium() -> int:
-    """SIGKILL the Chromium processes this test process started (through Playwright's driver);
-    returns how many were killed. Only descendants of this process are touched."""
-    killed = 0
+def chromium_pids() -> set[int]:
+    """Chromium browser processes this test process started (children of Playwright's driver)."""
+    pids = set()
     for driver in _children(os.getpid()):
         for proc in _children(driver):
             try:
@@ -62,6 +61,14 @@ def kill_chromium() -> int:
             except OSError:
                 continue
             if "chrom" in exe:
-                os.kill(proc, signal.SIGKILL)
-                killed += 1
-    return killed
+                pids.add(proc)
+    return pids
+
+
+def kill_chromium(spare: set[int]) -> int:
+    """SIGKILL the Chromium processes this test process started, except those in `spare` (other
+    tests' browsers); returns how many were killed."""
+    victims = chromium_pids() - spare
+    for pid in victims:
+        os.kill(pid, signal.SIGKILL)
+    return len(victims)
