@@ -34,6 +34,7 @@ def require_corpus(path: Path = CORPUS) -> Path:
         pytest.skip(message)
     return path
 
+
 # one guarded Chromium per session (`guarded_browser`), shared by the browser and qa gate tests
 pytest_plugins = ["tests.support.browser"]
 
