@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from pipeline.cli import cli
 
 FUZZ = settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture], derandomize=True
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture], derandomize=True
 )
 HEADERS = ["company", "website", "email", "E-mail", "city", "City", "notes", "url", "", "x", "company "]
 CELL_ALPHABET = st.characters(codec="utf-8", exclude_categories=("Cs",)) | st.sampled_from(

@@ -328,7 +328,7 @@ def _read_capped(url: str, resp: requests.Response, max_bytes: int, deadline: fl
     try:
         while True:
             if time.monotonic() > deadline:
-                raise TransientError(f"{url}: body not received within the {total_s}s deadline")
+                raise DeadlineExceeded(f"{url}: body not received within the {total_s}s deadline")
             chunk = resp.raw.read1(_CHUNK, decode_content=True)
             if not chunk:
                 return
