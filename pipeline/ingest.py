@@ -20,9 +20,9 @@ from typing import Any
 import redis
 from pydantic import BaseModel, ValidationError
 
-from pipeline import csvfile, queues
+from pipeline import csvfile, drift, queues
 from pipeline.errors import InputError
-from pipeline.models import LeadInput, LeadRecord, RunRecord, Stage, utcnow
+from pipeline.models import LeadInput, LeadRecord, LeadState, RunRecord, Stage, utcnow
 from pipeline.settings import Settings
 from pipeline.store import Store, lead_key
 
@@ -41,6 +41,8 @@ class IngestReport(BaseModel):
     rejects_file: str | None = None
     archived_to: str | None = None
     encoding: str = "utf-8"
+    held: int = 0
+    held_reason: str | None = None
 
 
 def neutralise(cell: str) -> str:
@@ -116,26 +118,18 @@ def ingest_file(
     context = {"allow_loopback": settings.allow_loopback}
     seen: set[str] = set()
     batch: list[LeadInput] = []
+    held = _drift_hold(conn, settings, path, header, context)
+    run.held, report.held_reason = held, held
     store.save_run(run)
     try:
         for record in csvfile.records(header):
-            n, cells = record.row, record.cells
-            if record.problem:
-                rejects.add(n, "row", record.problem, cells)
+            checked = _check(record, header, context)
+            if not isinstance(checked, LeadInput):
+                field, reason = checked
+                rejects.add(record.row, field, reason, record.cells)
                 report.rejected += 1
                 continue
-            if len(cells) > len(header.names):
-                rejects.add(n, "row", f"{len(cells)} cells but the header has {len(header.names)}", cells)
-                report.rejected += 1
-                continue
-            data = {f: cells[i] for f, i in header.columns.items() if f in LeadInput.model_fields and i < len(cells)}
-            try:
-                lead = LeadInput.model_validate(data, context=context)
-            except ValidationError as exc:
-                field, reason = _reasons(exc)
-                rejects.add(n, field, reason, cells)
-                report.rejected += 1
-                continue
+            lead = checked
             report.accepted += 1
             if lead.key in seen:
                 report.duplicate += 1
@@ -143,9 +137,9 @@ def ingest_file(
             seen.add(lead.key)
             batch.append(lead)
             if len(batch) >= settings.enqueue_batch_size:
-                _enqueue_batch(conn, store, settings, run.run_id, batch, report, known)
+                _enqueue_batch(conn, store, settings, run.run_id, batch, report, known, held)
                 batch = []
-        _enqueue_batch(conn, store, settings, run.run_id, batch, report, known)
+        _enqueue_batch(conn, store, settings, run.run_id, batch, report, known, held)
     finally:
         report.rejects_file = rejects.close()
     if archive:
@@ -161,6 +155,40 @@ def ingest_file(
     return report
 
 
+def _check(record: csvfile.Record, header: csvfile.CsvFile, context: dict[str, Any]) -> LeadInput | tuple[str, str]:
+    """A valid lead, or the (field, reason) that rejects the row."""
+    if record.problem:
+        return "row", record.problem
+    cells = record.cells
+    if len(cells) > len(header.names):
+        return "row", f"{len(cells)} cells but the header has {len(header.names)}"
+    data = {f: cells[i] for f, i in header.columns.items() if f in LeadInput.model_fields and i < len(cells)}
+    try:
+        return LeadInput.model_validate(data, context=context)
+    except ValidationError as exc:
+        return _reasons(exc)
+
+
+def _drift_hold(
+    conn: redis.Redis, settings: Settings, path: Path, header: csvfile.CsvFile, context: dict[str, Any]
+) -> str | None:
+    """Profile a sample of the file against earlier files of its inbox: the reason to hold the run,
+    or None. An accepted file's profile joins the history."""
+    if not settings.drift_check:
+        return None
+    tally = drift.Tally(header.names, header.columns)
+    for i, record in enumerate(csvfile.records(header)):
+        if i >= settings.drift_sample_rows:
+            break
+        tally.add(record.cells, not isinstance(_check(record, header, context), LeadInput))
+    profile, key = tally.profile(), drift.history_key(path)
+    reasons = drift.judge(profile, drift.load_history(conn, key), settings)
+    if reasons:
+        return "schema drift: " + "; ".join(reasons)
+    drift.remember(conn, key, profile, settings.drift_history_runs)
+    return None
+
+
 def _enqueue_batch(
     conn: redis.Redis,
     store: Store,
@@ -169,6 +197,7 @@ def _enqueue_batch(
     batch: list[LeadInput],
     report: IngestReport,
     known_sink: list[str] | None = None,
+    held: str | None = None,
 ) -> None:
     """Create records and scrape jobs for the leads of a batch not already known, in one transaction.
 
@@ -187,16 +216,21 @@ def _enqueue_batch(
             for lead in fresh:
                 record = LeadRecord(key=lead.key, lead=lead, run_id=run_id)
                 record.note("ingested", run_id, Stage.SCRAPE)
+                if held:  # the run waits for `pipeline runs approve`: nothing is enqueued
+                    record.state, record.last_error = LeadState.HELD, held
+                    record.note("held", held, Stage.SCRAPE)
                 store.save(record, pipe)
             store.add_run_leads(run_id, [lead.key for lead in fresh], pipe)
-            queues.enqueue(conn, Stage.SCRAPE, [(lead.key, 1) for lead in fresh], settings, pipe)
+            if not held:
+                queues.enqueue(conn, Stage.SCRAPE, [(lead.key, 1) for lead in fresh], settings, pipe)
             try:
                 pipe.execute()
             except redis.WatchError:
                 continue  # another ingest created some of these leads meanwhile: look again
         break
     report.duplicate += len(batch) - len(fresh)
-    report.enqueued += len(fresh)
+    report.enqueued += 0 if held else len(fresh)
+    report.held += len(fresh) if held else 0
     if known_sink is not None:
         known_sink.extend(known)
 

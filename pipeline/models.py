@@ -327,3 +327,4 @@ class RunRecord(BaseModel):
     enqueued: int = 0
     rejects_file: str | None = None
     encoding: str = "utf-8"  # how the file was decoded (a legacy encoding when it was not UTF-8)
+    held: str | None = Field(None, description="Why the run waits for `pipeline runs approve` (schema drift).")

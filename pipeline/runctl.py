@@ -113,6 +113,30 @@ def _rerun_one(
     return "rerun"
 
 
+def approve(conn: redis.Redis, settings: Settings, run_id: str, by: str = "operator") -> int:
+    """Release a run held for schema drift: its held leads are enqueued; returns how many."""
+    store = Store(conn, settings.output_ttl_s, settings.trail_max_events)
+    run = store.get_run(run_id)
+    if run is None:
+        raise InputError(f"no run {run_id!r} (see `pipeline runs`)")
+    if not run.held:
+        raise InputError(f"run {run_id} is not held")
+    released = []
+    with conn.pipeline(transaction=True) as pipe:
+        for record in store.iter_leads(store.run_leads(run_id)):
+            if record.state != LeadState.HELD or record.last_error != run.held:
+                continue  # held later for its own reason, or already released
+            record.state, record.stage, record.last_error = LeadState.QUEUED, Stage.SCRAPE, None
+            record.note("approved", f"run released by {by}", Stage.SCRAPE)
+            store.save(record, pipe)
+            released.append((record.key, record.generation))
+        queues.enqueue(conn, Stage.SCRAPE, released, settings, pipe)
+        run.held = None
+        store.save_run(run, pipe)
+        pipe.execute()
+    return len(released)
+
+
 class AbortReport(BaseModel):
     """What aborting a run did."""
 

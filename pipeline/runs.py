@@ -35,6 +35,7 @@ class RunSummary(BaseModel):
     leads: int
     states: dict[str, int]
     sla: SlaStatus
+    held: str | None = None
 
     @property
     def open_leads(self) -> int:
@@ -56,6 +57,7 @@ def summarise(store: Store, run: RunRecord, now: datetime | None = None) -> RunS
         leads=sum(states.values()),
         states=dict(states),
         sla=sla,
+        held=run.held,
     )
 
 

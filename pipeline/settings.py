@@ -188,6 +188,16 @@ class Settings(BaseSettings):
     output_ttl_s: int = Field(30 * 86400, description="How long stage outputs (profile, bundle, report) live.")
     run_sla_s: int = Field(24 * 3600, description="Time from ingest by which every lead of a run should be terminal.")
 
+    # --- Schema drift (ingest) -----------------------------------------------------------------
+    drift_check: bool = Field(True, description="Compare each CSV with earlier ones of its inbox; hold drifting runs.")
+    drift_sample_rows: int = Field(2000, description="Rows profiled per file before anything is enqueued.")
+    drift_empty_share_delta: float = Field(
+        0.5, description="Hold when an optional column's share of empty cells moves by more than this."
+    )
+    drift_max_reject_share: float = Field(0.5, description="Hold a file when more than this share of rows is rejected.")
+    drift_min_rows: int = Field(20, description="Shares (empty cells, rejects) are judged only on files this long.")
+    drift_history_runs: int = Field(10, description="Profiles of earlier files kept per inbox folder.")
+
     # --- Operations: logs, alerts, checks -----------------------------------------------------
     log_format: Literal["text", "json"] = Field("text", description="Log lines as text, or one JSON object a line.")
     sentry_dsn: str | None = Field(

@@ -344,3 +344,57 @@ def test_abort_takes_a_runs_jobs_out_and_holds_its_leads(
     assert stage_queue(conn, Stage.SCRAPE).count == 0
     assert {r.state for r in Store(conn).iter_leads(Store(conn).run_leads(report.run_id))} == {LeadState.HELD}
     assert CliRunner().invoke(cli, ["abort", "nope"], env={"REDIS_URL": settings.redis_url or ""}).exit_code == 1
+
+
+def _rows(n: int, phone: bool) -> list[dict[str, str]]:
+    return [
+        lead_row(f"Shop {i}", f"shop{i}.example.com", f"s{i}@shop{i}.example.com", phone="0123 4567" if phone else "")
+        for i in range(n)
+    ]
+
+
+def test_schema_drift_holds_a_whole_run_until_approved(tmp_path: Path, conn: redis.Redis, settings: Settings) -> None:
+    inbox = tmp_path / "agency"
+    inbox.mkdir()
+    header = ["company", "website", "email", "phone"]
+    settings = settings.model_copy(update={"allow_loopback": False})
+    usual = ingest.ingest_file(write_csv(inbox / "monday.csv", _rows(30, True), header), conn, settings)
+    assert usual.held_reason is None and usual.enqueued == 30
+
+    drifted = ingest.ingest_file(write_csv(inbox / "tuesday.csv", _rows(60, False)[30:], header), conn, settings)
+    assert drifted.enqueued == 0 and drifted.held == 30
+    assert drifted.held_reason and "'phone' is 100% empty (usually 0%)" in drifted.held_reason
+    store = Store(conn)
+    assert {r.state for r in store.iter_leads(store.run_leads(drifted.run_id))} == {LeadState.HELD}
+    from pipeline.models import Stage
+    from pipeline.queues import stage_queue
+
+    assert stage_queue(conn, Stage.SCRAPE).count == 30  # only Monday's jobs
+
+    env = {"REDIS_URL": settings.redis_url or ""}
+    out = CliRunner().invoke(cli, ["runs", "--json"], env=env)
+    assert out.exit_code == 0, out.output
+    assert [r["held"] is not None for r in json.loads(out.output)] == [True, False]
+    out = CliRunner().invoke(cli, ["runs", "approve", drifted.run_id], env=env)
+    assert out.exit_code == 0 and "30 lead(s) enqueued" in out.output
+    assert stage_queue(conn, Stage.SCRAPE).count == 60
+    assert {r.state for r in store.iter_leads(store.run_leads(drifted.run_id))} == {LeadState.QUEUED}
+    assert CliRunner().invoke(cli, ["runs", "approve", drifted.run_id], env=env).exit_code == 1  # not held any more
+
+
+def test_new_columns_and_a_mostly_rejected_file_are_drift_too(
+    tmp_path: Path, conn: redis.Redis, settings: Settings
+) -> None:
+    inbox = tmp_path / "agency"
+    inbox.mkdir()
+    settings = settings.model_copy(update={"allow_loopback": False})
+    ingest.ingest_file(
+        write_csv(inbox / "a.csv", _rows(25, True), ["company", "website", "email", "phone"]), conn, settings
+    )
+    renamed = ingest.ingest_file(
+        write_csv(inbox / "b.csv", _rows(25, True), ["company", "website", "email", "phone", "city"]), conn, settings
+    )
+    assert renamed.held_reason and "+city" in renamed.held_reason
+    bad = [lead_row(f"X{i}", "not a url at all", "nobody") for i in range(25)]
+    first_time = ingest.ingest_file(write_csv(tmp_path / "other.csv", bad), conn, settings)
+    assert first_time.held_reason and "100% of the sampled rows were rejected" in first_time.held_reason

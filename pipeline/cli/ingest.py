@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from pipeline import ingest
+from pipeline.alerts import Alerter
 from pipeline.cli.common import App, console, pass_app, user_errors
 from pipeline.errors import InputError
 
@@ -26,6 +27,17 @@ def _print_report(r: ingest.IngestReport) -> None:
         console.print(f"  rejects: {r.rejects_file}")
     if r.archived_to:
         console.print(f"  archived: {r.archived_to}")
+    if r.held_reason:
+        console.print(
+            f"  [bold red]HELD[/]: {r.held} lead(s) wait for `pipeline runs approve {r.run_id}`: {r.held_reason}"
+        )
+
+
+def _alert_on_hold(app: App, r: ingest.IngestReport) -> None:
+    if r.held_reason:
+        Alerter(app.conn, app.settings).fire(
+            f"schema-drift:{r.run_id}", f"run {r.run_id} ({r.source}) held: {r.held_reason}", "warning"
+        )
 
 
 @click.command("ingest")
@@ -43,6 +55,7 @@ def ingest_cmd(app: App, file: Path | None, inbox: Path | None) -> None:
     if file is not None:
         report = ingest.ingest_file(file, app.conn, app.settings, move=False)
         _print_report(report)
+        _alert_on_hold(app, report)
         if report.rejected:
             sys.exit(EXIT_REJECTED_ROWS)
         return
@@ -54,6 +67,7 @@ def ingest_cmd(app: App, file: Path | None, inbox: Path | None) -> None:
     for path in files:
         try:
             report = ingest.ingest_file(path, app.conn, app.settings, move=True)
+            _alert_on_hold(app, report)
         except InputError as exc:
             failed += 1
             moved = ingest.quarantine(path, inbox, str(exc))

@@ -7,6 +7,7 @@ while its problem lasts, so the cron log shows it too.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from datetime import date
@@ -15,7 +16,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline import metrics, runs, summary
+from pipeline import metrics, runctl, runs, summary
 from pipeline.alerts import Alerter
 from pipeline.cli.common import App, console, pass_app, user_errors
 from pipeline.errors import InputError
@@ -24,13 +25,18 @@ from pipeline.models import utcnow
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (a stable format) instead of a table.")
 
 
-@click.command("runs")
+@click.group("runs", invoke_without_command=True)
 @click.option("--limit", default=20, show_default=True, help="How many runs, newest first.")
 @json_option
-@pass_app
+@click.pass_context
 @user_errors
-def runs_cmd(app: App, limit: int, as_json: bool) -> None:
-    """Runs with their leads counted per state and their SLA status (done, open, missed)."""
+def runs_cmd(ctx: click.Context, limit: int, as_json: bool) -> None:
+    """Runs with their leads counted per state and their SLA status (done, open, missed);
+    `pipeline runs approve RUN` releases a run held for schema drift."""
+    if ctx.invoked_subcommand is not None:
+        return
+    app = ctx.find_object(App)
+    assert app is not None
     found = runs.recent(app.store(read_only=True), limit)
     if as_json:
         click.echo(json.dumps([r.model_dump(mode="json") for r in found]))
@@ -39,10 +45,23 @@ def runs_cmd(app: App, limit: int, as_json: bool) -> None:
     for r in found:
         states = ", ".join(f"{k} {v}" for k, v in sorted(r.states.items()))
         sla = {"missed": "[red]missed[/]", "open": "open", "done": "[green]done[/]"}[r.sla]
+        if r.held:
+            sla += " [bold red]HELD[/]"
         table.add_row(
             r.run_id, r.source, f"{r.started_at:%Y-%m-%d %H:%M}", str(r.leads), str(r.open_leads), states, sla
         )
     console.print(table)
+
+
+@runs_cmd.command("approve")
+@click.argument("run_id")
+@pass_app
+@user_errors
+def runs_approve_cmd(app: App, run_id: str) -> None:
+    """Release a run held for schema drift: enqueue its leads."""
+    n = runctl.approve(app.conn, app.settings, run_id, by=os.environ.get("USER", "operator"))
+    Alerter(app.conn, app.settings).resolve(f"schema-drift:{run_id}", f"run {run_id} approved")
+    console.print(f"run {run_id} approved: {n} lead(s) enqueued")
 
 
 @click.command("wait")
