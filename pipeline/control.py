@@ -53,3 +53,32 @@ def state(conn: redis.Redis) -> PauseState:
         since=info.get("since"),
         by=info.get("by"),
     )
+
+
+# --- one stage ---------------------------------------------------------------------------------
+# A stage can be paused on its own (the circuit breaker, the visual canary pausing email): workers of
+# that stage take no job while the rest of the line runs. `pipeline resume` clears these too.
+STAGE_PAUSE_KEY = "pl:pause:stage"
+
+
+def pause_stage(conn: redis.Redis, stage: str, reason: str, by: str = "operator") -> bool:
+    """Pause one stage; False when it was already paused (the first reason is kept)."""
+    value = PauseState(paused=True, reason=reason, since=utcnow(), by=by).model_dump_json()
+    return bool(conn.hsetnx(STAGE_PAUSE_KEY, stage, value))
+
+
+def resume_stage(conn: redis.Redis, stage: str | None = None) -> list[str]:
+    """Resume one paused stage, or all of them; returns the stages resumed."""
+    names = [stage] if stage else [s.decode() for s in conn.hkeys(STAGE_PAUSE_KEY)]  # type: ignore[union-attr]
+    return [s for s in names if conn.hdel(STAGE_PAUSE_KEY, s)]
+
+
+def paused_stages(conn: redis.Redis) -> dict[str, PauseState]:
+    """The stages paused on their own, with why and since when."""
+    raw = conn.hgetall(STAGE_PAUSE_KEY)
+    return {k.decode(): PauseState.model_validate_json(v) for k, v in raw.items()}  # type: ignore[union-attr]
+
+
+def stage_paused(conn: redis.Redis, stage: str) -> bool:
+    """Whether this stage is paused on its own."""
+    return bool(conn.hexists(STAGE_PAUSE_KEY, stage))

@@ -57,6 +57,9 @@ def drain(
         left = pending(queues)
         if left == 0:
             return DrainResult("done", 0, time.monotonic() - start)
+        paused = control.paused_stages(conn)
+        if paused and pending([q for q in queues if q.name not in paused]) == 0:
+            return DrainResult("paused", left, time.monotonic() - start)  # what is left waits for a resume
         if time.monotonic() - start > timeout_s:
             return DrainResult("timeout", left, time.monotonic() - start)
         time.sleep(poll_s)

@@ -18,7 +18,7 @@ from rq import get_current_job
 from rq.job import Job
 from rq.timeouts import JobTimeoutException
 
-from pipeline import metrics, queues, runtime
+from pipeline import breaker, metrics, queues, runtime
 from pipeline.errors import AmbiguousSend, PermanentError, TransientError
 from pipeline.logs import context
 from pipeline.models import LeadRecord, LeadState, SiteBundle, Stage
@@ -138,6 +138,7 @@ def _commit(
         store.put_output(record.key, stage, result.output, pipe)
         store.save(record, pipe)
         metrics.count_job(pipe, stage.value, outcome.split(" ")[0].replace("next", "done"), seconds)
+        breaker.record_success(pipe, stage.value, settings)
         if outcome.startswith("next") and nxt is not None:
             queues.enqueue(conn, nxt, [(record.key, record.generation)], settings, pipe)
         try:
@@ -186,6 +187,7 @@ def on_job_failure(
         pipe.execute()
     with context(lead=key, stage=stage, job=job.id, run=record.run_id):
         log.warning("%s: %s", record.state.value, record.last_error)
+        breaker.record_failure(connection, stage, settings, record.last_error)
 
 
 # Stages after deploy: a permanent failure there takes the published site down again.

@@ -188,6 +188,14 @@ class Settings(BaseSettings):
     output_ttl_s: int = Field(30 * 86400, description="How long stage outputs (profile, bundle, report) live.")
     run_sla_s: int = Field(24 * 3600, description="Time from ingest by which every lead of a run should be terminal.")
 
+    # --- Circuit breaker -------------------------------------------------------------------------
+    breaker_consecutive: int = Field(10, description="Failed attempts in a row of one stage that pause it (0 = off).")
+    breaker_window: int = Field(50, description="Recent attempts of a stage the failure rate is judged on.")
+    breaker_failure_rate: float = Field(
+        0.8, description="Share of failed attempts in a full window that pauses the stage."
+    )
+    breaker_scope: Literal["stage", "line"] = Field("stage", description="What a tripped breaker pauses.")
+
     # --- Schema drift (ingest) -----------------------------------------------------------------
     drift_check: bool = Field(True, description="Compare each CSV with earlier ones of its inbox; hold drifting runs.")
     drift_sample_rows: int = Field(2000, description="Rows profiled per file before anything is enqueued.")

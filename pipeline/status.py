@@ -29,6 +29,7 @@ class Status(BaseModel):
     redis_url: str
     allow_loopback: bool
     pause: PauseState
+    stages_paused: dict[str, PauseState] = {}
     queues: list[QueueDepth]
     leads: dict[str, int]
     dlq_size: int
@@ -53,6 +54,7 @@ def snapshot(conn: redis.Redis, settings: Settings, redis_url: str) -> Status:
         redis_url=redis_url,
         allow_loopback=settings.allow_loopback,
         pause=control.state(conn),
+        stages_paused=control.paused_stages(conn),
         queues=depths,
         leads={s.value: counts.get(s, 0) for s in LeadState},
         dlq_size=sum(d.failed for d in depths),

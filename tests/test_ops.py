@@ -398,3 +398,35 @@ def test_new_columns_and_a_mostly_rejected_file_are_drift_too(
     bad = [lead_row(f"X{i}", "not a url at all", "nobody") for i in range(25)]
     first_time = ingest.ingest_file(write_csv(tmp_path / "other.csv", bad), conn, settings)
     assert first_time.held_reason and "100% of the sampled rows were rejected" in first_time.held_reason
+
+
+def test_the_breaker_pauses_a_failing_stage_alerts_and_resume_clears_it(
+    tmp_path: Path, conn: redis.Redis, settings: Settings, example_sites: dict[str, str]
+) -> None:
+    from pipeline import breaker, control
+
+    settings = settings.model_copy(update={"breaker_consecutive": 3, "retry_max": dict.fromkeys(settings.retry_max, 0)})
+    from pipeline import runtime
+
+    runtime.install(settings)
+    for _ in range(2):
+        assert breaker.record_failure(conn, "build", settings, "boom") is False
+    with conn.pipeline() as pipe:
+        breaker.record_success(pipe, "build", settings)  # a success breaks the run of failures
+        pipe.execute()
+    assert [breaker.record_failure(conn, "build", settings, "boom") for _ in range(3)] == [False, False, True]
+    assert set(control.paused_stages(conn)) == {"build"} and not control.state(conn).paused
+    assert Alerter(conn, settings, chans=[]).open_alerts() == {"breaker:build": 1}
+
+    # a paused stage takes no job; the rest of the line runs, and the drain says why it stopped
+    rows = [lead_row("Bloom", example_sites["florist"], "shop@bloom.example.com")]
+    ingest.ingest_file(write_csv(tmp_path / "leads.csv", rows), conn, settings)
+    assert drain(conn, settings, timeout_s=30).outcome == "paused"
+    [rec] = Store(conn).iter_leads(Store(conn).keys_in_state(LeadState.QUEUED))
+    assert rec.stage.value == "build"
+
+    out = CliRunner().invoke(cli, ["resume"], env={"REDIS_URL": settings.redis_url or ""})
+    assert out.exit_code == 0 and "build" in out.output
+    assert control.paused_stages(conn) == {} and Alerter(conn, settings, chans=[]).open_alerts() == {}
+    assert drain(conn, settings, timeout_s=60).outcome == "done"
+    assert Store(conn).get(rec.key).state == LeadState.EMAILED  # type: ignore[union-attr]

@@ -32,8 +32,12 @@ def pause_cmd(app: App, reason: str) -> None:
 def resume_cmd(app: App) -> None:
     """Let workers take jobs again."""
     control.resume(app.conn)
-    Alerter(app.conn, app.settings).resolve("paused", "the line runs again")
-    console.print("resumed")
+    stages = control.resume_stage(app.conn)
+    alerter = Alerter(app.conn, app.settings)
+    alerter.resolve("paused", "the line runs again")
+    for stage in stages:
+        alerter.resolve(f"breaker:{stage}", f"stage {stage} resumed")
+    console.print("resumed" + (f" (and stage(s) {', '.join(stages)})" if stages else ""))
 
 
 @click.command("status")
@@ -47,6 +51,8 @@ def status_cmd(app: App) -> None:
         console.print(f"[bold red]PAUSED[/] since {s.pause.since or '?'} by {s.pause.by or '?'}: {s.pause.reason}")
     else:
         console.print("running (not paused)")
+    for stage, why in s.stages_paused.items():
+        console.print(f"[bold red]STAGE {stage} PAUSED[/] since {why.since or '?'} by {why.by or '?'}: {why.reason}")
     if s.allow_loopback:
         console.print("[yellow]PIPELINE_ALLOW_LOOPBACK is on: loopback sites are accepted[/]")
     table = Table("stage", "queued", "scheduled", "running", "failed (DLQ)")
