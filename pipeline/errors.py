@@ -5,6 +5,7 @@ PipelineError
 ├── PermanentError     bad data, 4xx, SMTP 5xx: not retried
 │   ├── BlockedAddress a scheme, host or address the pipeline refuses to contact
 │   └── AmbiguousSend  the SMTP server may have accepted the message: never retried, held
+├── Deferred           not now (the send throttle is out of tokens): rescheduled, no retry used
 └── InputError         a file or argument given by a person is unusable (CLI exits non-zero)
 """
 
@@ -29,6 +30,15 @@ class AmbiguousSend(PermanentError):
 
 class BlockedAddress(PermanentError):
     """A URL points at a scheme, host or address the pipeline refuses to contact."""
+
+
+class Deferred(PipelineError):
+    """The stage cannot run yet (no send token, outside sending hours): the job is scheduled
+    again after `delay_s` without using up one of its retries."""
+
+    def __init__(self, message: str, delay_s: float) -> None:
+        super().__init__(message)
+        self.delay_s = delay_s
 
 
 class InputError(PipelineError):

@@ -20,7 +20,7 @@ from typing import Any
 import redis
 from pydantic import BaseModel, ValidationError
 
-from pipeline import csvfile, drift, queues
+from pipeline import csvfile, drift, queues, suppression
 from pipeline.errors import InputError
 from pipeline.models import LeadInput, LeadRecord, LeadState, RunRecord, Stage, utcnow
 from pipeline.settings import Settings
@@ -38,6 +38,7 @@ class IngestReport(BaseModel):
     rejected: int = 0
     duplicate: int = 0
     enqueued: int = 0
+    suppressed: int = 0
     rejects_file: str | None = None
     archived_to: str | None = None
     encoding: str = "utf-8"
@@ -150,6 +151,7 @@ def ingest_file(
         report.duplicate,
         report.enqueued,
     )
+    run.suppressed = report.suppressed
     run.rejects_file = report.rejects_file
     store.save_run(run)
     return report
@@ -212,25 +214,32 @@ def _enqueue_batch(
             pipe.watch(*keys)  # type: ignore[no-untyped-call]
             known = {lead.key for lead, raw in zip(batch, pipe.mget(keys), strict=True) if raw is not None}
             fresh = [lead for lead in batch if lead.key not in known]
+            blocked = suppression.suppressed_among(conn, [lead.email for lead in fresh])
             pipe.multi()
             for lead in fresh:
                 record = LeadRecord(key=lead.key, lead=lead, run_id=run_id)
                 record.note("ingested", run_id, Stage.SCRAPE)
-                if held:  # the run waits for `pipeline runs approve`: nothing is enqueued
+                hit = blocked.get(lead.email)
+                if hit is not None:  # never emailed: it ends here, before any work is done
+                    record.state, record.last_error = LeadState.SUPPRESSED, f"{hit.kind} {hit.entry} ({hit.reason})"
+                    record.note("suppressed", record.last_error, Stage.SCRAPE)
+                elif held:  # the run waits for `pipeline runs approve`: nothing is enqueued
                     record.state, record.last_error = LeadState.HELD, held
                     record.note("held", held, Stage.SCRAPE)
                 store.save(record, pipe)
             store.add_run_leads(run_id, [lead.key for lead in fresh], pipe)
+            todo = [(lead.key, 1) for lead in fresh if lead.email not in blocked]
             if not held:
-                queues.enqueue(conn, Stage.SCRAPE, [(lead.key, 1) for lead in fresh], settings, pipe)
+                queues.enqueue(conn, Stage.SCRAPE, todo, settings, pipe)
             try:
                 pipe.execute()
             except redis.WatchError:
                 continue  # another ingest created some of these leads meanwhile: look again
         break
     report.duplicate += len(batch) - len(fresh)
-    report.enqueued += 0 if held else len(fresh)
-    report.held += len(fresh) if held else 0
+    report.suppressed += len(fresh) - len(todo)
+    report.enqueued += 0 if held else len(todo)
+    report.held += len(todo) if held else 0
     if known_sink is not None:
         known_sink.extend(known)
 

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import logging
 import time
+import math
 from types import TracebackType
 from typing import Any
 
 import redis
-from rq import get_current_job
+from rq import Retry, get_current_job
 from rq.job import Job
 from rq.timeouts import JobTimeoutException
 
 from pipeline import breaker, metrics, queues, runtime
-from pipeline.errors import AmbiguousSend, PermanentError, TransientError
+from pipeline.errors import AmbiguousSend, Deferred, PermanentError, TransientError
 from pipeline.logs import context
 from pipeline.models import LeadRecord, LeadState, SiteBundle, Stage
 from pipeline.settings import Settings
@@ -29,8 +30,10 @@ from pipeline.store import Store, guard_key, lead_key
 log = logging.getLogger("pipeline.jobs")
 
 
-def run_stage(key: str, stage: str, generation: int) -> str:
-    """RQ job entry: run one stage for one lead and chain the next. Returns a short outcome."""
+def run_stage(key: str, stage: str, generation: int) -> str | Retry:
+    """RQ job entry: run one stage for one lead and chain the next. Returns a short outcome, or an
+    RQ `Retry` that schedules the job again when the stage is `Deferred` (RQ counts those returns
+    apart from the retries of errors, so a deferral uses none of the lead's retries)."""
     job = get_current_job()
     assert job is not None, "run_stage runs inside an RQ job"
     settings = runtime.settings()
@@ -60,6 +63,8 @@ def run_stage(key: str, stage: str, generation: int) -> str:
         except AmbiguousSend as exc:
             _hold(store, record, f"ambiguous send, held for a person: {exc}", job.id)
             return "held"
+        except Deferred as exc:
+            return _defer(store, settings, record, st, exc)
         except (TransientError, JobTimeoutException):
             raise
         except PermanentError:
@@ -81,6 +86,17 @@ def _start(store: Store, record: LeadRecord, stage: Stage, job_id: str) -> None:
     attempt = record.attempts[stage.value] = record.attempts.get(stage.value, 0) + 1
     record.note("started", f"attempt {attempt}", stage, job=job_id, attempt=attempt)
     store.save(record)
+
+
+def _defer(store: Store, settings: Settings, record: LeadRecord, stage: Stage, exc: Deferred) -> Retry:
+    """Put the lead back to `queued` and have RQ schedule this job again once the delay is over."""
+    delay = max(1, math.ceil(exc.delay_s))
+    record.state = LeadState.QUEUED
+    record.attempts[stage.value] = max(0, record.attempts.get(stage.value, 1) - 1)  # a deferral is no attempt
+    record.note("deferred", f"{exc}; again in {delay}s", stage)
+    store.save(record)
+    log.info("deferred %ss: %s", delay, exc)
+    return Retry(max=settings.send_max_deferrals, interval=delay)
 
 
 def _hold(store: Store, record: LeadRecord, reason: str, job_id: str) -> None:
@@ -112,7 +128,11 @@ def _commit(
     record.site_url = result.site_url or record.site_url
     record.email_file = result.email_file or record.email_file
     nxt = stage.next
-    if result.hold:
+    if result.end is not None:
+        record.state, record.last_error = result.end, result.hold
+        record.note(result.end.value, result.hold or "", stage)
+        outcome = result.end.value
+    elif result.hold:
         record.state, record.last_error = LeadState.HELD, result.hold
         record.note("held", result.hold, stage, job=job_id, seconds=seconds)
         outcome = "held"

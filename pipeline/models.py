@@ -249,8 +249,12 @@ class EmailResult(BaseModel):
     """An outreach email that left the pipeline."""
 
     message_id: str
-    transport: Literal["outbox", "smtp"]
+    transport: Literal["outbox", "smtp", "none"]
     location: str
+    status: Literal["sent", "suppressed", "rejected", "held"] = Field(
+        "sent", description="`sent`, or why nothing was sent (the lead ends in that state)."
+    )
+    reason: str = ""
 
 
 class StageEvent(BaseModel):
@@ -280,6 +284,7 @@ class LeadRecord(BaseModel):
     site_url: str | None = None
     email_status: str | None = None
     email_file: str | None = None
+    approved_by: str | None = Field(None, description="Who approved this lead for email despite its gates.")
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     history: list[StageEvent] = Field(
@@ -325,6 +330,7 @@ class RunRecord(BaseModel):
     rejected: int = 0
     duplicate: int = 0
     enqueued: int = 0
+    suppressed: int = 0
     rejects_file: str | None = None
     encoding: str = "utf-8"  # how the file was decoded (a legacy encoding when it was not UTF-8)
     held: str | None = Field(None, description="Why the run waits for `pipeline runs approve` (schema drift).")

@@ -1,5 +1,11 @@
 """The preview server: serves the local web root on loopback (the Procfile's `preview` process).
 
+It also serves the unsubscribe endpoints when given an `Unsubscriber` (`pipeline serve` does):
+`GET /unsubscribe/<token>` is a confirmation page (a mail scanner that follows the link unsubscribes
+nobody), `POST` to the same URL unsubscribes: the RFC 8058 one-click body
+`List-Unsubscribe=One-Click` from a mail client, or the page's button. Both are idempotent and need
+no login; the signed token is the only credential.
+
 Only sites are served (`/<slug>/...`, following the slug symlink into its version directory);
 dot-paths (`.versions`, `.locks`), traversal and anything resolving outside the root answer 404,
 and there are no directory listings. HTML is revalidated on every visit (`no-cache`), because a
@@ -16,6 +22,12 @@ import urllib.parse
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.mail.unsubscribe import Unsubscriber
+
+UNSUBSCRIBE = "/unsubscribe/"
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -42,10 +54,63 @@ class SiteHandler(SimpleHTTPRequestHandler):
     server_version = "PipelinePreview/1"
     sys_version = ""
     root: Path
+    unsubscriber: Unsubscriber | None
 
-    def __init__(self, *args: object, root: Path, **kwargs: object) -> None:
+    def __init__(self, *args: object, root: Path, unsubscriber: Unsubscriber | None = None, **kwargs: object) -> None:
         self.root = root
+        self.unsubscriber = unsubscriber
         super().__init__(*args, directory=str(root), **kwargs)  # type: ignore[arg-type]
+
+    def do_GET(self) -> None:
+        """A site file, or the unsubscribe confirmation page."""
+        if self.unsubscriber and self.path.startswith(UNSUBSCRIBE):
+            self._unsubscribe_page(post=False)
+            return
+        super().do_GET()
+
+    def do_HEAD(self) -> None:
+        """Like GET, without the body; the unsubscribe page has no HEAD."""
+        if self.path.startswith(UNSUBSCRIBE):
+            self.send_error(HTTPStatus.METHOD_NOT_ALLOWED)
+            return
+        super().do_HEAD()
+
+    def do_POST(self) -> None:
+        """Unsubscribe (one-click or the page's button); nothing else takes a POST."""
+        if not (self.unsubscriber and self.path.startswith(UNSUBSCRIBE)):
+            self.send_error(HTTPStatus.METHOD_NOT_ALLOWED)
+            return
+        self._unsubscribe_page(post=True)
+
+    def _unsubscribe_page(self, *, post: bool) -> None:
+        assert self.unsubscriber is not None
+        token = urllib.parse.unquote(self.path[len(UNSUBSCRIBE) :].split("?", 1)[0])
+        length = min(int(self.headers.get("Content-Length") or 0), 10_000) if post else 0
+        body = self.rfile.read(length).decode("utf-8", "replace") if length > 0 else ""
+        one_click = "List-Unsubscribe=One-Click" in body
+        email = self.unsubscriber.address(token)
+        if email is None:
+            state, status = "invalid", HTTPStatus.NOT_FOUND
+        elif post:
+            self.unsubscriber.unsubscribe(token, "one-click" if one_click else "unsubscribe page")
+            state, status = "done", HTTPStatus.OK
+        else:
+            state = "done" if self.unsubscriber.is_suppressed(email) else "ask"
+            status = HTTPStatus.OK
+        if one_click and email is not None:
+            self._send(status, b"unsubscribed\n", "text/plain; charset=utf-8")
+            return
+        from pipeline.mail.unsubscribe import render_page
+
+        page = render_page(state, email or "", self.unsubscriber.sender_name)
+        self._send(status, page.encode(), "text/html; charset=utf-8")
+
+    def _send(self, status: HTTPStatus, data: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: the preview server is a tool, not a log source."""
@@ -74,7 +139,10 @@ class SiteHandler(SimpleHTTPRequestHandler):
         """Cache and safety headers on every response."""
         path = self.path.split("?", 1)[0]
         is_page = path.endswith("/") or path.endswith(".html")
-        self.send_header("Cache-Control", HTML_CACHE if is_page or self._status >= 300 else ASSET_CACHE)
+        if path.startswith(UNSUBSCRIBE):
+            self.send_header("Cache-Control", "no-store")
+        else:
+            self.send_header("Cache-Control", HTML_CACHE if is_page or self._status >= 300 else ASSET_CACHE)
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Referrer-Policy", "no-referrer")
         if path.endswith(".svg"):
@@ -89,11 +157,15 @@ class SiteHandler(SimpleHTTPRequestHandler):
         super().send_response(code, message)
 
 
-def make_server(root: Path, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
-    """A preview server for `root` (not started: call `serve_forever`). Port 0 picks a free one."""
+def make_server(
+    root: Path, host: str = "127.0.0.1", port: int = 0, unsubscriber: Unsubscriber | None = None
+) -> ThreadingHTTPServer:
+    """A preview server for `root` (not started: call `serve_forever`). Port 0 picks a free one.
+    With an `unsubscriber`, it also serves the unsubscribe endpoints."""
     resolved = Path(root).resolve()
     resolved.mkdir(parents=True, exist_ok=True)
-    server = ThreadingHTTPServer((host, port), functools.partial(SiteHandler, root=resolved))
+    handler = functools.partial(SiteHandler, root=resolved, unsubscriber=unsubscriber)
+    server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server
 

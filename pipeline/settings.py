@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, ValidationInfo, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 STAGES: tuple[str, ...] = ("scrape", "build", "deploy", "qa", "email")
@@ -159,6 +159,31 @@ class Settings(BaseSettings):
     unsubscribe_email: str = Field(
         "unsubscribe@demo-agency.localhost", description="Mailbox named in List-Unsubscribe."
     )
+    reply_to: str | None = Field(None, description="Reply-To: of outreach emails; unset = replies go to From.")
+    sender_postal_address: str | None = Field(
+        None, description="The sender's postal address, in every footer (CAN-SPAM); required with SMTP."
+    )
+    address_source_list: str = Field(
+        "a list of local businesses our agency compiled",
+        description="Named in the footer as where the address came from when the site did not list it.",
+    )
+    unsubscribe_secret: SecretStr | None = Field(
+        None, description="HMAC key of unsubscribe links; unset = generated once into var/unsubscribe.secret."
+    )
+    unsubscribe_base_url: str | None = Field(
+        None, description="Public base URL of the unsubscribe endpoints; unset = the sites' base URL."
+    )
+    dkim_selector: str | None = Field(None, description="DKIM selector; with dkim_private_key_file, emails are signed.")
+    dkim_private_key_file: Path | None = Field(None, description="PEM RSA private key for DKIM signing.")
+    send_cap_per_window: int = Field(50, description="Emails allowed per send window (all workers, all hosts).")
+    send_window_s: int = Field(3600, description="Length of the send window in seconds (an hour).")
+    send_cap_per_day: int = Field(300, description="Emails allowed per 24 hours (all workers, all hosts).")
+    send_domain_cap: int = Field(10, description="Emails per recipient domain per send window.")
+    send_hours: str | None = Field(
+        None, description="Weekday hours to send in, prospect's local time, e.g. `9-17`; unset = any time."
+    )
+    send_default_timezone: str = Field("UTC", description="Time zone for send_hours when the country is unknown.")
+    send_max_deferrals: int = Field(1000, description="Times one email job may be put off by the throttle.")
 
     # --- Queues, retries, dead letters ------------------------------------------------------
     csv_legacy_encoding: str = Field(
@@ -256,6 +281,17 @@ class Settings(BaseSettings):
     def _anchor_var_dir(cls, value: Path) -> Path:
         """A relative var dir lives under the checkout, whatever the current directory is."""
         return value if value.is_absolute() else PROJECT_ROOT / value
+
+    @model_validator(mode="after")
+    def _email_settings(self) -> Settings:
+        """SMTP needs the sender's postal address (it is in every footer); send hours must parse."""
+        if self.smtp_host and not (self.sender_postal_address or "").strip():
+            raise ValueError("PIPELINE_SENDER_POSTAL_ADDRESS is required when PIPELINE_SMTP_HOST is set")
+        if self.send_hours is not None:
+            from pipeline.mail.hours import parse_hours
+
+            parse_hours(self.send_hours)
+        return self
 
     @property
     def redis_dir(self) -> Path:

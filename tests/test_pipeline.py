@@ -246,19 +246,15 @@ def test_rq_info_lists_the_five_stage_queues(conn: redis.Redis, settings: Settin
 def test_a_permanent_send_failure_undeploys_the_site_and_requeue_starts_again_at_deploy(
     tmp_path: Path, conn: redis.Redis, redis_url: str, var_dir: Path, preview_url: str, example_sites: dict[str, str]
 ) -> None:
-    from aiosmtpd.controller import Controller
+    from tests.support.smtp import Script, scripted_smtp
 
-    from tests.stages.test_email import Recorder, _free_port
-
-    port = _free_port()
-    controller = Controller(Recorder(rcpt_code="550 5.1.1 no such mailbox"), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        settings = make_settings(redis_url, var_dir, preview_url, smtp_host="127.0.0.1", smtp_port=port)
+    # a 5xx in answer to the message itself (spam filter): permanent, the lead is dead, the site comes down
+    with scripted_smtp(Script(after_data=b"554 5.7.1 rejected as spam\r\n")) as port:
+        settings = make_settings(
+            redis_url, var_dir, preview_url, smtp_host="127.0.0.1", smtp_port=port, sender_postal_address="1 Lane"
+        )
         _ingest(tmp_path, conn, settings, [lead_row("Bloom", example_sites["florist"], "shop@bloom.example.com")])
         assert drain(conn, settings, timeout_s=30).outcome == "done"
-    finally:
-        controller.stop()
     dead = _one(conn)
     assert dead.state == LeadState.DEAD and dead.stage == Stage.EMAIL
     assert dead.attempts["email"] == 1  # 5xx is permanent: no retries

@@ -19,7 +19,7 @@ EXIT_REJECTED_ROWS = 3
 def _print_report(r: ingest.IngestReport) -> None:
     console.print(
         f"{r.source}: accepted {r.accepted}, rejected {r.rejected}, duplicate {r.duplicate}, "
-        f"enqueued {r.enqueued}  (run {r.run_id})"
+        f"enqueued {r.enqueued}{f', suppressed {r.suppressed}' if r.suppressed else ''}  (run {r.run_id})"
     )
     if r.encoding not in ("utf-8", "utf-8-sig"):
         console.print(f"  encoding: {r.encoding}")

@@ -25,6 +25,7 @@ from pipeline.cli.monitor import COMMANDS as MONITOR_COMMANDS
 from pipeline.cli.ops import dashboard_cmd, pause_cmd, resume_cmd, status_cmd
 from pipeline.cli.runctl import COMMANDS as RUNCTL_COMMANDS
 from pipeline.cli.site import serve, site
+from pipeline.cli.suppress import suppress_group
 from pipeline.cli.workers import drain_cmd, worker_cmd
 from pipeline.settings import Settings
 
@@ -72,6 +73,7 @@ for command in (
     serve,
     *MONITOR_COMMANDS,
     *RUNCTL_COMMANDS,
+    suppress_group,
 ):
     cli.add_command(command)
 

@@ -81,12 +81,17 @@ def site_undeploy(obj: Any, lead: str) -> None:
 )
 @click.pass_obj
 def serve(obj: Any, host: str | None, port: int | None, root: Path | None) -> None:
-    """Serve the published sites on loopback (the Procfile's `preview` process)."""
+    """Serve the published sites on loopback (the Procfile's `preview` process), and the
+    unsubscribe endpoints of outreach emails (`/unsubscribe/<token>`)."""
+    from pipeline.mail.unsubscribe import Unsubscriber
     from pipeline.preview import make_server, server_url
 
     settings = obj.settings
+    unsubscriber = Unsubscriber(obj.conn, settings)
     try:
-        server = make_server(root or settings.sites_dir, host or settings.preview_host, port or settings.preview_port)
+        server = make_server(
+            root or settings.sites_dir, host or settings.preview_host, port or settings.preview_port, unsubscriber
+        )
     except OSError as exc:
         raise click.ClickException(f"cannot serve on {host or settings.preview_host}:{port}: {exc}") from None
     click.echo(f"serving {Path(root or settings.sites_dir).resolve()} at {server_url(server)} (Ctrl-C stops)")

@@ -13,7 +13,7 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from pipeline.errors import PermanentError
-from pipeline.models import LeadRecord, Stage
+from pipeline.models import LeadRecord, LeadState, Stage
 from pipeline.settings import Settings
 from pipeline.store import Store
 
@@ -41,11 +41,13 @@ class StageContext:
 class StageResult:
     """A stage's output and what it means for the lead.
 
-    `hold` (a reason) stops the chain and holds the lead for a person; `degraded` adds flags;
-    `site_url`/`email_file` are copied onto the lead record."""
+    `hold` (a reason) stops the chain and holds the lead for a person; `end` (a terminal state,
+    with `hold` as its reason) ends the lead there instead, e.g. `suppressed` or `rejected` by the
+    email stage; `degraded` adds flags; `site_url`/`email_file` are copied onto the lead record."""
 
     output: BaseModel
     hold: str | None = None
+    end: LeadState | None = None
     degraded: list[str] = field(default_factory=list)
     site_url: str | None = None
     email_file: str | None = None

@@ -1,137 +1,68 @@
-"""Email stage: lead + site URL → one outreach email, at most once.
+"""Email stage: lead + site URL → one outreach email, at most once, to an address that may get it.
 
-A `SET NX` guard marks the send *in progress* before anything leaves; once the message is accepted
-(or written to the outbox) the guard becomes *sent*. A guard found *in progress* means "maybe sent":
-the lead is held for a person, never resent. Without SMTP settings, emails are `.eml` files in
-`var/outbox/`.
+Before anything is sent, in this order (each check is in the job itself, whatever enqueued it):
+1. the lead's QA gates passed, or a person approved it (`approved_by`): otherwise it is held;
+2. the address and its domain are not suppressed: otherwise the lead ends `suppressed`;
+3. the sending hours (prospect's time zone) and the shared throttle allow a send now: otherwise
+   the job is scheduled for when they will (`Deferred`, no retry used up).
+Then a `SET NX` guard marks the send *in progress*; the suppression list is read once more; once
+the message is accepted (or written to the outbox) the guard becomes *sent*. A guard found *in
+progress* means "maybe sent": the lead is held for a person, never resent. A 5xx at RCPT suppresses
+the address as bounced, takes the site down and ends the lead `rejected`. Without SMTP settings,
+emails are `.eml` files in `var/outbox/`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import smtplib
-from email.message import EmailMessage
-from email.utils import formataddr, formatdate
-from pathlib import Path
-
 import redis
-from jinja2 import Environment, PackageLoader, select_autoescape
 
-from pipeline.errors import AmbiguousSend, PermanentError, TransientError
-from pipeline.models import BrandProfile, DeployResult, EmailResult, LeadInput, Stage
+from pipeline import suppression
+from pipeline.errors import AmbiguousSend, Deferred
+from pipeline.mail import dkim, hours
+from pipeline.mail.compose import Thumbnail, compose, message_id
+from pipeline.mail.smtp import Progress, RecipientRefused, send_smtp, wire_bytes, write_outbox
+from pipeline.mail.throttle import Limit, Throttle
+from pipeline.mail.unsubscribe import unsubscribe_url
+from pipeline.models import BrandProfile, DeployResult, EmailResult, GateReport, LeadInput, LeadState, SiteBundle, Stage
+from pipeline.models import utcnow as _utcnow
 from pipeline.settings import Settings
 from pipeline.stages import StageContext, StageResult
 from pipeline.store import guard_key
 
-_ENV = Environment(
-    loader=PackageLoader("pipeline", "themes/email"),
-    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
-    keep_trailing_newline=True,
-)
+__all__ = ["guard_key", "message_id", "send_once"]
 
 
-def message_id(key: str, generation: int, sender: str) -> str:
-    """Deterministic Message-ID: the same lead and generation always give the same id."""
-    domain = sender.rsplit("@", 1)[-1]
-    return f"<{key}.{generation}@{domain}>"
+def limits_for(email: str, settings: Settings) -> list[Limit]:
+    """The throttle's limits for one recipient: per window, per day, per recipient domain."""
+    domain = email.rsplit("@", 1)[-1].lower()
+    return [
+        Limit("window", settings.send_cap_per_window, settings.send_window_s),
+        Limit("day", settings.send_cap_per_day, 86400),
+        Limit(f"domain:{domain}", settings.send_domain_cap, settings.send_window_s),
+    ]
 
 
-def compose(lead: LeadInput, profile: BrandProfile, site_url: str, msg_id: str, settings: Settings) -> EmailMessage:
-    """The outreach email: text and HTML parts, List-Unsubscribe, deterministic Message-ID."""
-    values = {
-        "lead": lead,
-        "profile": profile,
-        "site_url": site_url,
-        "sender_name": settings.sender_name,
-        "unsubscribe_email": settings.unsubscribe_email,
-    }
-    msg = EmailMessage()
-    msg["From"] = formataddr((settings.sender_name, settings.sender_email))
-    msg["To"] = formataddr((f"{lead.first_name} {lead.last_name}".strip(), lead.email))
-    msg["Subject"] = f"A new website for {profile.name}"
-    msg["Message-ID"] = msg_id
-    msg["Date"] = formatdate(localtime=False)
-    msg["List-Unsubscribe"] = f"<mailto:{settings.unsubscribe_email}?subject=unsubscribe>"
-    msg.set_content(_ENV.get_template("outreach.txt").render(values))
-    msg.add_alternative(_ENV.get_template("outreach.html").render(values), subtype="html")
-    return msg
+def wait_for_slot(conn: redis.Redis, key: str, generation: int, lead: LeadInput, settings: Settings) -> None:
+    """Raise `Deferred` when this email may not leave now (outside hours, or no throttle token)."""
+    if settings.send_hours:
+        zone = hours.zone_for(lead.country, settings.send_default_timezone)
+        delay = hours.seconds_until_open(_utcnow(), zone, hours.parse_hours(settings.send_hours))
+        if delay > 0:
+            raise Deferred(f"outside sending hours ({settings.send_hours} in {zone.key})", delay)
+    delay = Throttle(conn).acquire(f"{key}.{generation}", limits_for(lead.email, settings))
+    if delay > 0:
+        raise Deferred("send throttle: no token free", delay)
 
 
-class Progress:
-    """How far a send got. Until `committed`, nothing has left: the guard may be released. Once
-    set (DATA begun, or the outbox file about to appear), only a person may decide to send again."""
-
-    committed = False
+def _guard_state(conn: redis.Redis, guard: str) -> str:
+    raw = conn.get(guard)
+    return raw.decode() if isinstance(raw, bytes) else str(raw or "")
 
 
-def write_outbox(msg: EmailMessage, outbox: Path, name: str, progress: Progress) -> Path:
-    """Write the message as `<name>.eml` atomically (temp file, then rename)."""
-    outbox.mkdir(parents=True, exist_ok=True)
-    path = outbox / f"{name}.eml"
-    tmp = outbox / f".{name}.{os.getpid()}.tmp"
-    try:
-        tmp.write_bytes(bytes(msg))
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise TransientError(f"outbox write failed: {exc}") from exc
-    progress.committed = True
-    os.replace(tmp, path)
-    return path
-
-
-def _smtp_code_error(code: int, what: str) -> TransientError | PermanentError:
-    return TransientError(f"SMTP {code} {what}") if 400 <= code < 500 else PermanentError(f"SMTP {code} {what}")
-
-
-def _envelope(smtp: smtplib.SMTP, msg: EmailMessage, settings: Settings) -> None:
-    """Everything before DATA; a failure here means nothing was sent."""
-    try:
-        smtp.ehlo()
-        if settings.smtp_starttls:
-            smtp.starttls()
-            smtp.ehlo()
-        if settings.smtp_user:
-            smtp.login(settings.smtp_user, settings.smtp_password or "")
-        code, resp = smtp.mail(settings.sender_email)
-        if code != 250:
-            raise _smtp_code_error(code, f"MAIL FROM: {resp!r}")
-        to = str(msg["To"]).rsplit("<", 1)[-1].rstrip(">")
-        code, resp = smtp.rcpt(to)
-        if code not in (250, 251):
-            raise _smtp_code_error(code, f"RCPT TO: {resp!r}")
-    except smtplib.SMTPResponseException as exc:
-        raise _smtp_code_error(exc.smtp_code, str(exc.smtp_error)) from exc
-    except (OSError, smtplib.SMTPException) as exc:
-        raise TransientError(f"SMTP failed before DATA: {exc}") from exc
-
-
-def send_smtp(msg: EmailMessage, settings: Settings, progress: Progress) -> None:
-    """Send over SMTP. Failures before DATA are transient/permanent by code. Once DATA begins the
-    message may be accepted: a lost connection then is `AmbiguousSend`, and after a 250 the send
-    is done whatever QUIT answers."""
-    assert settings.smtp_host
-    try:
-        smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s)
-    except (OSError, smtplib.SMTPException) as exc:
-        raise TransientError(f"SMTP connect failed: {exc}") from exc
-    try:
-        _envelope(smtp, msg, settings)
-        progress.committed = True
-        try:
-            # smtplib leaves bytes as they are: SMTP needs CRLF line ends (bare LF makes one huge line)
-            code, resp = smtp.data(msg.as_bytes(policy=msg.policy.clone(linesep="\r\n")))
-        except smtplib.SMTPDataError as exc:
-            progress.committed = False  # the server answered DATA with a refusal: nothing accepted
-            raise _smtp_code_error(exc.smtp_code, str(exc.smtp_error)) from exc
-        except (OSError, smtplib.SMTPException) as exc:
-            raise AmbiguousSend(f"connection lost during DATA, the message may have been accepted: {exc}") from exc
-        if code != 250:
-            progress.committed = False
-            raise _smtp_code_error(code, f"DATA: {resp!r}")
-    finally:
-        with contextlib.suppress(OSError, smtplib.SMTPException):
-            smtp.quit()  # after an accepted DATA, QUIT's answer changes nothing
+def _earlier(state: str) -> EmailResult:
+    if state.startswith("sent "):
+        return EmailResult.model_validate_json(state[5:])
+    raise AmbiguousSend(f"a send for this lead was started and never confirmed ({state})")
 
 
 def send_once(
@@ -142,28 +73,40 @@ def send_once(
     profile: BrandProfile,
     site_url: str,
     settings: Settings,
+    *,
+    thumbnail: Thumbnail | None = None,
 ) -> EmailResult:
     """Send the outreach email unless it was already sent; hold (AmbiguousSend) if it may have been.
 
-    The guard is released only when nothing can have left (any failure, a job timeout included,
-    before DATA began or before the outbox file appeared)."""
+    A suppressed address gives a `suppressed` result and sends nothing. The guard is released only
+    when nothing can have left (any failure, a job timeout included, before DATA began or before
+    the outbox file appeared)."""
     guard = guard_key(key)
-    msg_id = message_id(key, generation, settings.sender_email)
-    msg = compose(lead, profile, site_url, msg_id, settings)  # before the guard: its failure sends nothing
+    state = _guard_state(conn, guard)
+    if state:
+        return _earlier(state)
+    hit = suppression.reason_for(conn, lead.email)
+    if hit is not None:
+        return _suppressed(key, generation, settings, hit)
+    wait_for_slot(conn, key, generation, lead, settings)
+    msg_id = message_id(key, generation, settings)
+    unsub = unsubscribe_url(settings, key, lead.email)
+    msg = compose(lead, profile, site_url, msg_id, settings, unsubscribe_url=unsub, thumbnail=thumbnail)
+    data = dkim.sign(wire_bytes(msg), settings)  # before the guard: a failure here sends nothing
     if not conn.set(guard, f"in-progress {msg_id}", nx=True):
-        raw = conn.get(guard)
-        state = raw.decode() if isinstance(raw, bytes) else str(raw or "")
-        if state.startswith("sent "):
-            return EmailResult.model_validate_json(state[5:])
-        raise AmbiguousSend(f"a send for this lead was started and never confirmed ({state})")
+        return _earlier(_guard_state(conn, guard))
     progress = Progress()
     try:
+        hit = suppression.reason_for(conn, lead.email)  # an unsubscribe may have landed meanwhile
+        if hit is not None:
+            conn.delete(guard)
+            return _suppressed(key, generation, settings, hit)
         if settings.smtp_host:
-            send_smtp(msg, settings, progress)
+            send_smtp(data, lead.email, settings, progress)
             location = f"{settings.smtp_host}:{settings.smtp_port}"
             result = EmailResult(message_id=msg_id, transport="smtp", location=location)
         else:
-            path = write_outbox(msg, settings.outbox_dir, key, progress)
+            path = write_outbox(data, settings.outbox_dir, key, progress)
             result = EmailResult(message_id=msg_id, transport="outbox", location=str(path))
     except BaseException:
         if not progress.committed:
@@ -173,11 +116,57 @@ def send_once(
     return result
 
 
+def _suppressed(key: str, generation: int, settings: Settings, hit: suppression.Suppression) -> EmailResult:
+    reason = f"suppressed {hit.kind} {hit.entry} ({hit.reason}{': ' + hit.detail if hit.detail else ''})"
+    msg_id = message_id(key, generation, settings)
+    return EmailResult(message_id=msg_id, transport="none", location="", status="suppressed", reason=reason)
+
+
+def gates_verdict(ctx: StageContext) -> str | None:
+    """None when the lead may be emailed (gates passed, or a person approved it), else why not."""
+    if ctx.record.approved_by:
+        return None
+    report = ctx.store.get_output(ctx.record.key, Stage.QA, GateReport)
+    if report is None:
+        return "no email: the lead has no QA report and nobody approved it"
+    if not report.passed:
+        failed = ", ".join(c.name for c in report.checks if c.status != "pass")
+        return f"no email: QA gates did not pass ({failed}) and nobody approved it"
+    return None
+
+
+def _reject(ctx: StageContext, exc: RecipientRefused) -> StageResult:
+    """Compensation of a refused recipient: suppress it as bounced, take the site down, end `rejected`."""
+    from pipeline.stages.deploy import undeploy_lead
+
+    lead = ctx.record.lead
+    suppression.add(ctx.store.conn, lead.email, "bounced", str(exc))
+    bundle = ctx.store.get_output(ctx.record.key, Stage.BUILD, SiteBundle)
+    if bundle is not None:
+        undeploy_lead(ctx.settings, bundle.slug)
+        ctx.record.site_url = None
+        ctx.record.note("compensated", f"site {bundle.slug} undeployed")
+    msg_id = message_id(ctx.record.key, ctx.record.generation, ctx.settings)
+    out = EmailResult(message_id=msg_id, transport="none", location="", status="rejected", reason=str(exc))
+    reason = f"recipient refused, address suppressed as bounced: {exc}"
+    return StageResult(output=out, hold=reason, end=LeadState.REJECTED)
+
+
 def run(ctx: StageContext) -> StageResult:
-    """Job adapter: send the outreach email for the deployed, QA-passed site."""
+    """Job adapter: send the outreach email for the deployed site, if everything allows it."""
+    record = ctx.record
+    refused = gates_verdict(ctx)
+    if refused:
+        out = EmailResult(message_id="", transport="none", location="", status="held", reason=refused)
+        return StageResult(output=out, hold=refused)
     deployed = ctx.load(Stage.DEPLOY, DeployResult)
     profile = ctx.load(Stage.SCRAPE, BrandProfile)
-    result = send_once(
-        ctx.store.conn, ctx.record.key, ctx.record.generation, ctx.record.lead, profile, deployed.url, ctx.settings
-    )
+    try:
+        result = send_once(
+            ctx.store.conn, record.key, record.generation, record.lead, profile, deployed.url, ctx.settings
+        )
+    except RecipientRefused as exc:
+        return _reject(ctx, exc)
+    if result.status == "suppressed":
+        return StageResult(output=result, hold=result.reason, end=LeadState.SUPPRESSED)
     return StageResult(output=result, email_file=result.location if result.transport == "outbox" else None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Iterator
 from email import message_from_bytes, policy
@@ -21,7 +22,8 @@ from tests.support.smtp import Script, scripted_smtp
 LEAD = LeadInput.model_validate(
     {"company": "Rosie's Bakery", "website": "rosies.example.com", "email": "hello@rosies.example.com"}, context={}
 )
-PROFILE = BrandProfile(name="Rosie's Bakery", website=LEAD.website)
+PROFILE = BrandProfile(name="Rosie's Bakery", website=LEAD.website, email="hello@rosies.example.com")
+POSTAL = "1 Agency Lane, Bristol BS1 1AA, UK"
 SITE = "http://127.0.0.1:8700/rosies-bakery-1234abcd/"
 
 
@@ -41,6 +43,12 @@ class Recorder:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(envelope.content)
         return "250 Message accepted"
+
+
+def smtp_settings(settings: Settings, port: int, **extra: object) -> Settings:
+    """The test settings pointed at a loopback SMTP server, with the postal address SMTP needs."""
+    values: dict[str, object] = {"smtp_host": "127.0.0.1", "smtp_port": port, "sender_postal_address": POSTAL}
+    return settings.model_copy(update={**values, **extra})
 
 
 def _free_port() -> int:
@@ -63,16 +71,29 @@ def test_the_email_goes_over_smtp_once_with_its_headers(
     conn: redis.Redis, settings: Settings, smtp: tuple[Recorder, int]
 ) -> None:
     handler, port = smtp
-    s = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port})
+    s = smtp_settings(settings, port, reply_to="replies@demo-agency.localhost")
     first = email_stage.send_once(conn, "k1", 1, LEAD, PROFILE, SITE, s)
     again = email_stage.send_once(conn, "k1", 1, LEAD, PROFILE, SITE, s)
     assert first == again
     assert len(handler.messages) == 1
     msg = message_from_bytes(handler.messages[0], policy=policy.default)
     assert msg["Message-ID"] == "<k1.1@demo-agency.localhost>"
-    assert str(msg["List-Unsubscribe"]).strip() == "<mailto:unsubscribe@demo-agency.localhost?subject=unsubscribe>"
-    assert SITE in msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    assert SITE in msg.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    unsub, mailto = (part.strip() for part in str(msg["List-Unsubscribe"]).split(","))
+    assert unsub.startswith(f"<{s.site_base_url}unsubscribe/") and unsub.endswith(">")
+    assert mailto == "<mailto:unsubscribe@demo-agency.localhost?subject=unsubscribe>"
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert b"\r\nList-Unsubscribe: <http://" in handler.messages[0].replace(b"\n", b"\r\n")  # not encoded-words
+    assert re.search(rb"^Date: \w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT\r?$", handler.messages[0], re.M)
+    assert msg["Reply-To"] == "replies@demo-agency.localhost"
+    text = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    html = msg.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert SITE in text and f'href="{SITE}"' in html
+    assert ">See the new website for Rosie&#39;s Bakery</a>" in html  # real link text, not the bare URL
+    assert "We built" in text and "We built" in html
+    assert "1 Agency Lane, Bristol BS1 1AA, UK" in text and "1 Agency Lane, Bristol BS1 1AA, UK" in html
+    assert unsub[1:-1] in text and unsub[1:-1] in html
+    # the profile is not degraded and the site listed this address: both sentences are true
+    assert "in your own brand" in text and "because rosies.example.com lists this address" in text
 
 
 def test_a_refused_recipient_is_permanent_and_a_busy_server_is_transient(conn: redis.Redis, settings: Settings) -> None:
