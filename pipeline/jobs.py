@@ -9,8 +9,8 @@ moves the lead's state and enqueues the next stage in one Redis transaction (MUL
 from __future__ import annotations
 
 import logging
-import time
 import math
+import time
 from types import TracebackType
 from typing import Any
 
