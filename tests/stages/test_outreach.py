@@ -102,7 +102,7 @@ def test_a_5xx_at_rcpt_suppresses_the_address_undeploys_and_rejects(conn: redis.
     done = Store(conn).get(record.key)
     assert done is not None and done.state == LeadState.REJECTED
     assert done.last_error and "550" in done.last_error and done.attempts["email"] == 1
-    assert done.site_url is None and "compensated" in [e.event for e in done.history]
+    assert done.site_url is None and "compensated" in [e.event for e in Store(conn).trail(record.key)]
     assert not any(p.name.startswith("shop-3-") for p in s.sites_dir.iterdir())
     hit = suppression.reason_for(conn, record.lead.email)
     assert hit is not None and hit.reason == "bounced" and "550" in hit.detail
