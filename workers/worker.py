@@ -2,14 +2,21 @@
 
 `PipelineWorker` is an RQ `SimpleWorker` (no fork per job, so a stage can keep a warm resource such
 as a browser) that re-checks the pause flag between dequeue and start: a job taken just as the line
-was paused goes back to the front of its queue untouched.
+was paused goes back to the front of its queue untouched. Around Redis and the scheduler
+(`workers.lifecycle`): it wakes at least every `SCHEDULER_CHECK_S` to free a stale scheduler lock
+and take the scheduler over when nobody runs it (RQ alone retries only after its maintenance
+interval), and a stop signal logs one line and lets the current job finish (no RQ chatter).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from types import FrameType
 from typing import Any
 
 import redis
@@ -24,13 +31,60 @@ from pipeline.errors import PipelineError
 from pipeline.models import Stage
 from pipeline.queues import stage_queue
 from pipeline.settings import Settings
+from workers.lifecycle import free_stale_scheduler_locks
 
 log = logging.getLogger("workers.worker")
 
+SCHEDULER_CHECK_S = 5
+"""Longest idle wait between two scheduler checks (the blocking dequeue times out this often)."""
+
 
 class PipelineWorker(SimpleWorker):
-    """SimpleWorker that honours a pause of the line or of its stages, also one taken between
-    dequeue and execution: such a job goes back to the front of its queue untouched."""
+    """SimpleWorker that honours a pause of the line or of its stages (also one taken between
+    dequeue and execution: such a job goes back to the front of its queue untouched), keeps a
+    scheduler running for its queues, and stops quietly."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("worker_ttl", SCHEDULER_CHECK_S + 15)  # RQ blocks on dequeue for ttl - 15 s
+        super().__init__(*args, **kwargs)
+
+    @property
+    def should_run_maintenance_tasks(self) -> bool:
+        """Every loop turn: the scheduler check is cheap; cleaning keeps RQ's own interval."""
+        return True
+
+    def run_maintenance_tasks(self) -> None:
+        """Free stale scheduler locks and start our scheduler if a lock is free; clean the
+        registries only every `maintenance_interval` (RQ's own maintenance)."""
+        if self.scheduler is not None and not self._stop_requested:  # never start one while stopping
+            free_stale_scheduler_locks(self.connection, self.queue_names())
+            process = self.scheduler._process
+            if process is None or not process.is_alive():
+                self.scheduler.acquire_locks(auto_start=True)  # type: ignore[no-untyped-call]
+        due = self.last_cleaned_at is None or datetime.now(UTC) - self.last_cleaned_at > timedelta(
+            seconds=self.maintenance_interval
+        )
+        if due:
+            self.clean_registries()  # type: ignore[no-untyped-call]
+            self.clean_group_registries()  # type: ignore[no-untyped-call]
+
+    def _start_scheduler(self, burst: bool = False, logging_level: str | None = "INFO", *args: Any) -> None:
+        """RQ's scheduler start, after freeing locks that dead processes left behind; the scheduler
+        logs warnings only (its lock chatter would drown the pipeline's lines)."""
+        free_stale_scheduler_locks(self.connection, self.queue_names())
+        super()._start_scheduler(burst, "WARNING", *args)
+
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        """One log line, then RQ's warm shutdown (the current job finishes) without its chatter."""
+        log.info(
+            "worker pid %d (%s): %s received, stopping after the current job",
+            os.getpid(),
+            ",".join(self.queue_names()),
+            signal.Signals(signum).name,
+        )
+        for name in ("rq.worker", "rq.scheduler", "rq.job"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+        super().request_stop(signum, frame)  # type: ignore[no-untyped-call]
 
     def check_for_suspension(self, burst: bool) -> None:
         """Wait while the line is paused (RQ's check), and while every stage of this worker is."""
