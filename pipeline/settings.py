@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     fetch_site_budget: int = Field(
         6, description="Failed requests per site and lead, in-process and stage retries together, before giving up."
     )
+    scrape_deadline_s: float = Field(
+        90.0, description="Time for all requests of one scrape attempt (keep under the scrape job timeout)."
+    )
     scrape_page_budget: int = Field(4, description="Pages fetched per site (home + contact/about/...).")
     image_max_pixels: int = Field(16_000_000, description="Pixel cap when decoding images (bomb guard).")
     scrape_max_stylesheets: int = Field(8, description="Linked stylesheets fetched per site for brand colours.")

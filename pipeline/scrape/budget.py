@@ -4,7 +4,8 @@ to a host have failed transiently for a lead, the host counts as down and no fur
 sent. A server's `Retry-After` is remembered too, so the next attempt does not knock early.
 
 `MemoryBudget` lives as long as one fetcher (tests, benchmarks); `RedisBudget` keeps the count under
-`pl:fetch:<lead>:<host>` for a day, across stage attempts and workers."""
+`pl:fetch:<lead>:<generation>:<host>` for a day, across stage attempts and workers; a DLQ requeue
+bumps the lead's generation and so gets a fresh budget."""
 
 from __future__ import annotations
 

@@ -180,7 +180,8 @@ class Fetcher:
 
     `resolver` is injectable so tests can point names at loopback servers; `budget` defaults to one
     that lasts as long as the fetcher (the scrape stage passes the lead's, kept in Redis);
-    `requests_sent` lists every URL a request was sent to, redirect hops included."""
+    `requests_sent` lists every URL a request was sent to, redirect hops included. All its requests
+    together get `scrape_deadline_s` (under the scrape job's timeout), one request `fetch_deadline_s`."""
 
     def __init__(
         self,
@@ -199,6 +200,7 @@ class Fetcher:
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.requests_sent: list[str] = []
+        self._until = time.monotonic() + settings.scrape_deadline_s
 
     def __enter__(self) -> Fetcher:
         return self
@@ -245,9 +247,12 @@ class Fetcher:
         self, url: str, accept: tuple[str, ...], max_bytes: int, stay: Callable[[str], bool] | None
     ) -> Response:
         s = self.settings
-        deadline = time.monotonic() + s.fetch_deadline_s
+        allowed_s = min(s.fetch_deadline_s, self._until - time.monotonic())
+        if allowed_s <= 0:
+            raise PermanentError(f"{url}: not fetched, the scrape's {s.scrape_deadline_s}s are used up")
+        deadline = time.monotonic() + allowed_s
         hops: list[str] = []
-        with Watchdog(s.fetch_deadline_s, self._sockets) as dog:
+        with Watchdog(allowed_s, self._sockets) as dog:
             for _ in range(s.fetch_max_redirects + 1):
                 netguard.check_url(url, allow_loopback=s.allow_loopback)
                 if hops and stay is not None and not stay(url):

@@ -54,7 +54,8 @@ def scrape(lead: LeadInput, settings: Settings, fetcher: Fetcher, *, final_attem
 
 def run(ctx: StageContext) -> StageResult:
     """Job adapter: scrape the lead's website."""
-    budget = RedisBudget(ctx.store.conn, ctx.record.key)  # shared by every attempt of this lead's scrape
+    # shared by every attempt of this lead's scrape; a requeue (new generation) starts afresh
+    budget = RedisBudget(ctx.store.conn, f"{ctx.record.key}:{ctx.record.generation}")
     with Fetcher(ctx.settings, budget=budget) as fetcher:
         profile = scrape(ctx.record.lead, ctx.settings, fetcher, final_attempt=ctx.final_attempt)
     return StageResult(output=profile, degraded=profile.degraded)

@@ -93,7 +93,14 @@ def test_the_retry_budget_is_shared_by_in_process_and_stage_retries(conn: redis.
             break
     assert len(rec.requests) == 6  # 3 + 3, then the budget is spent: not 3 x 4 = 12
     assert "budget" in profile.degraded[0]  # type: ignore[attr-defined]
-    assert RedisBudget(conn, "budget-lead").failures("127.0.0.1") == 6
+    assert RedisBudget(conn, f"budget-lead:{record.generation}").failures("127.0.0.1") == 6
+    record.generation += 1  # a requeue from the DLQ: a fresh budget
+    rec.requests.clear()
+    with serve(failing) as url:
+        record = record.model_copy(update={"lead": lead(url)})
+        with pytest.raises(TransientError):
+            run(StageContext(settings=cfg, record=record, store=store, final_attempt=False))
+    assert len(rec.requests) == 3
 
 
 def test_retries_are_spaced_with_jitter() -> None:
@@ -160,3 +167,14 @@ def test_a_utf16_page_with_a_bom_is_still_a_page() -> None:
         Fetcher(settings()) as f,
     ):
         assert f.get(url).content == body
+
+
+def test_a_scrape_stops_fetching_when_its_time_budget_is_used_up() -> None:
+    cfg = settings(fetch_deadline_s=1.0, scrape_deadline_s=1.5, fetch_read_timeout_s=5.0)
+    with serve(drip(b"HTTP/1.1 200 OK\r\n\r\n" + PAGE)) as url, Fetcher(cfg) as f:
+        started = time.monotonic()
+        for _ in range(3):
+            with pytest.raises((DeadlineExceeded, PermanentError)):
+                f.get(url)
+        assert time.monotonic() - started < 2.3
+    assert len(f.requests_sent) == 2  # the third was not sent: the scrape's time was up
