@@ -36,7 +36,8 @@ class Asset:
     height: int
 
 
-def _named(stem: str, ext: str, data: bytes, media_type: str, width: int, height: int) -> Asset:
+def named(stem: str, ext: str, data: bytes, media_type: str, width: int, height: int) -> Asset:
+    """A bundle file named by its content: `<stem>-<sha256[:10]>.<ext>`, cacheable forever."""
     digest = hashlib.sha256(data).hexdigest()[:10]
     return Asset(f"{stem}-{digest}.{ext}", data, media_type, width, height)
 
@@ -82,7 +83,7 @@ def raster_logo(im: Image.Image, box: tuple[int, int] = LOGO_BOX_PX) -> Asset:
     if len(data) > LOSSLESS_MAX_BYTES:
         lossy = _webp(fitted, lossless=False)
         data = lossy if len(lossy) < len(data) else data
-    return _named("logo", "webp", data, "image/webp", *fitted.size)
+    return named("logo", "webp", data, "image/webp", *fitted.size)
 
 
 def raster_favicon(im: Image.Image) -> Asset:
@@ -92,7 +93,7 @@ def raster_favicon(im: Image.Image) -> Asset:
     square.paste(fitted, ((FAVICON_PX - fitted.width) // 2, (FAVICON_PX - fitted.height) // 2))
     buf = io.BytesIO()
     square.save(buf, "PNG", optimize=True)
-    return _named("favicon", "png", buf.getvalue(), "image/png", FAVICON_PX, FAVICON_PX)
+    return named("favicon", "png", buf.getvalue(), "image/png", FAVICON_PX, FAVICON_PX)
 
 
 def svg_logo(data: bytes) -> Asset | None:
@@ -102,12 +103,12 @@ def svg_logo(data: bytes) -> Asset | None:
     except UnsafeAsset:
         return None
     width, height = svg.size(clean) or (160, 80)
-    return _named("logo", "svg", clean, "image/svg+xml", width, height)
+    return named("logo", "svg", clean, "image/svg+xml", width, height)
 
 
 def monogram(name: str, background: str, foreground: str) -> Asset:
     """An initials favicon (SVG) for businesses without a usable logo. Colours are `#rrggbb`."""
-    return _named("favicon", "svg", monogram_svg(name, background, foreground, 64), "image/svg+xml", 64, 64)
+    return named("favicon", "svg", monogram_svg(name, background, foreground, 64), "image/svg+xml", 64, 64)
 
 
 def logo_and_favicon(

@@ -26,9 +26,12 @@ def inert_problems(html: bytes, own_files: set[str]) -> list[str]:
                 problems.append(f"{tag.name}[{attr}]")
             if attr.lower() in ("style", "srcdoc", "formaction", "action", "background"):
                 problems.append(f"{tag.name}[{attr}]")
-            urlish = attr.lower() in ("href", "src", "srcset", "poster", "data", "xlink:href")
+            urlish = attr.lower() in ("href", "src", "poster", "data", "xlink:href")
             if urlish and not is_allowed(str(value), own_files):
                 problems.append(f"{tag.name}[{attr}]={value!r}")
+            if attr.lower() == "srcset":  # "a.webp 480w, b.webp 800w": every candidate one of ours
+                candidates = [c.strip().split(" ")[0] for c in str(value).split(",")]
+                problems += [f"{tag.name}[srcset] names {c!r}" for c in candidates if c not in own_files]
     metas = soup.find_all("meta", attrs={"http-equiv": True})
     for meta in metas:
         if meta["http-equiv"].lower() == "refresh":

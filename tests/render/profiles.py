@@ -7,7 +7,7 @@ import io
 
 from PIL import Image, ImageDraw
 
-from pipeline.models import BrandProfile, LeadInput, LogoAsset, Palette
+from pipeline.models import BrandProfile, HoursRow, LeadInput, LogoAsset, Palette, Photo, ServiceItem, Testimonial
 
 KEY = "0123456789abcdef"
 LEAD = LeadInput(
@@ -47,6 +47,29 @@ def noisy_photo(size: tuple[int, int]) -> bytes:
     return buf.getvalue()
 
 
+def scene_photo(size: tuple[int, int] = (1600, 1000), hue: int = 0) -> bytes:
+    """A deterministic photo-like JPEG: a sky gradient, a ground band and a few shapes."""
+    w, h = size
+    im = Image.new("RGB", size)
+    draw = ImageDraw.Draw(im)
+    for y in range(h):
+        draw.line((0, y, w, y), fill=((90 + hue + y * 80 // h) % 256, 140 + y * 60 // h, 200 - y * 90 // h))
+    draw.rectangle((0, h * 2 // 3, w, h), fill=(70, 110 + hue % 60, 60))
+    for i in range(5):
+        x = w * (i + 1) // 7
+        draw.ellipse((x, h // 3, x + w // 9, h // 3 + w // 9), fill=((200 + 11 * i + hue) % 256, 120, 40 + 30 * i))
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+def photo(data: bytes, alt: str = "", size: tuple[int, int] = (1600, 1000)) -> Photo:
+    """A photo as the scraper hands it over."""
+    return Photo(
+        media_type="image/jpeg", data_b64=base64.b64encode(data).decode(), alt=alt, width=size[0], height=size[1]
+    )
+
+
 def logo_asset(data: bytes, media_type: str = "image/png") -> LogoAsset:
     """Bytes as the scraper hands them over."""
     return LogoAsset(media_type=media_type, data_b64=base64.b64encode(data).decode(), source="header-img")
@@ -71,6 +94,25 @@ def profile(**overrides: object) -> BrandProfile:
         ],
         "services": ["Check-ups and hygiene", "Whitening", "Implants", "Emergency appointments"],
         "category": "dentist",
+        "photos": [
+            photo(scene_photo((960, 600)), "Our treatment room overlooking the harbour", (960, 600)),
+            photo(scene_photo((640, 480), 40), "The team at the front desk", (640, 480)),
+            photo(scene_photo((640, 480), 90), "", (640, 480)),
+        ],
+        "service_items": [
+            ServiceItem(title="Check-ups and hygiene", description="A thorough check and a clean, twice a year."),
+            ServiceItem(title="Whitening", description="Gentle in-chair or take-home whitening."),
+            ServiceItem(title="Implants", description="Permanent replacements for missing teeth."),
+            ServiceItem(title="Emergency appointments", description="Same-day care when something hurts."),
+        ],
+        "hours": [
+            HoursRow(days="Monday-Friday", times="08:00–18:00", codes=["Mo", "Tu", "We", "Th", "Fr"]),
+            HoursRow(days="Saturday", times="09:00–13:00", codes=["Sa"]),
+        ],
+        "testimonials": [
+            Testimonial(quote="The kindest dentist I have ever been to.", author="Maria K."),
+            Testimonial(quote="They fitted me in the same afternoon. Thank you!", author="Tom"),
+        ],
     }
     values.update(overrides)
     return BrandProfile(**values)  # type: ignore[arg-type]

@@ -19,7 +19,7 @@ from pipeline.render.palette import (
     normalise_hex,
     oklch,
 )
-from pipeline.render.themes import THEMES
+from pipeline.render.themes import MOODS
 
 hex_colours = st.integers(min_value=0, max_value=0xFFFFFF).map(lambda n: f"#{n:06x}")
 minimums = st.sampled_from([BODY, LARGE])
@@ -68,7 +68,7 @@ def test_every_pair_of_every_theme_scheme_meets_aa(primary: str, secondary: str 
 @settings(max_examples=100, deadline=None)
 @given(primary=hex_colours)
 def test_the_brand_colour_itself_is_kept_as_the_hero_background(primary: str) -> None:
-    for theme in THEMES.values():
+    for theme in MOODS.values():
         assert derive(Palette(primary=primary), theme.scheme).brand == primary
 
 
