@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from axe_playwright_python.sync_playwright import Axe
 from bs4 import BeautifulSoup
@@ -36,10 +36,16 @@ from playwright.sync_api import Browser, Page, Route
 
 from pipeline.browser import driver
 from pipeline.deploy.local import LocalWebRoot
-from pipeline.models import BrandProfile, LeadInput, LogoAsset, Palette, SiteBundle
+from pipeline.errors import PipelineError
+from pipeline.media import raster
+from pipeline.models import BrandProfile, LeadInput, LogoAsset, Palette, Photo, SiteBundle
 from pipeline.preview import make_server, server_url
-from pipeline.render.site import build_site
+from pipeline.render.site import build_site, page_weight
 from pipeline.render.themes import THEME_NAMES
+from pipeline.scrape.page import Page as ScrapedPage
+from pipeline.scrape.page import Site
+from pipeline.scrape.photos import candidates as photo_candidates
+from pipeline.scrape.photos import is_photo
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS_DIR = Path(os.environ.get("PIPELINE_CORPUS_DIR", REPO.parent / "shared" / "corpus"))
@@ -85,6 +91,29 @@ def _page_text(site_dir: Path, entry: str) -> tuple[list[str], list[str]]:
     return [p for p in paragraphs if len(p) >= 60][:3], [s for s in services if 2 < len(s) <= 60][:6]
 
 
+def _photos(site_dir: Path, entry: str, logo_paths: list[str] | None) -> list[Photo]:
+    """The entry page's photos as the scrape would keep them (same candidates, same decoder and
+    filters), read from the site folder instead of over HTTP."""
+    page = ScrapedPage.parse(f"http://127.0.0.1/{entry}", (site_dir / entry).read_bytes())
+    site = Site(origin="http://127.0.0.1/", pages=[page])
+    found: list[Photo] = []
+    for candidate in photo_candidates(site, set()):
+        rel = unquote(urlsplit(candidate.url).path).lstrip("/")
+        path = site_dir / rel
+        if rel in (logo_paths or []) or not path.is_file() or len(found) == 4:
+            continue
+        try:
+            data, width, height = raster.photo_webp(
+                path.read_bytes(), max_pixels=16_000_000, max_side_px=1280, quality=78
+            )
+        except PipelineError:
+            continue
+        if is_photo(data, width, height):
+            b64 = base64.b64encode(data).decode()
+            found.append(Photo(data_b64=b64, alt=candidate.alt, url=rel, width=width, height=height))
+    return found
+
+
 def corpus_sites(corpus: Path = CORPUS_DIR) -> list[CorpusSite]:
     """Every labelled corpus site as (lead, key, profile), in name order."""
     labels: dict[str, dict[str, Any]] = json.loads((corpus / "sites.json").read_text())
@@ -107,6 +136,7 @@ def corpus_sites(corpus: Path = CORPUS_DIR) -> list[CorpusSite]:
             language=label.get("language"),
             paragraphs=paragraphs,
             services=services,
+            photos=_photos(site_dir, label.get("entry") or "index.html", label.get("logo")),
         )
         sites.append(CorpusSite(name, lead, lead.key, profile))
     return sites
@@ -194,24 +224,36 @@ class Row:
     bundle_bytes: int
 
 
-def run(sites: list[CorpusSite], themes: tuple[str, ...] = THEME_NAMES, browser: Browser | None = None) -> list[Row]:
-    """Build, publish and audit every theme × site; returns one row each. Pass a running browser
-    to share it (Playwright's sync API allows one per thread), else one is started."""
+def run(
+    sites: list[CorpusSite],
+    themes: tuple[str, ...] = THEME_NAMES,
+    browser: Browser | None = None,
+    *,
+    rotate: bool = False,
+) -> list[Row]:
+    """Build, publish and audit every theme × site; returns one row each. With `rotate`, each
+    site once, in the layouts taken in turn (every layout still covered: the quick variant the
+    tests use). Pass a running browser to share it (Playwright's sync API allows one per
+    thread), else one is started."""
     if browser is None:
         with chromium() as own:
-            return run(sites, themes, own)
+            return run(sites, themes, own, rotate=rotate)
+    pairs = (
+        [(themes[i % len(themes)], site) for i, site in enumerate(sites)]
+        if rotate
+        else [(theme, site) for theme in themes for site in sites]
+    )
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp, preview(Path(tmp)) as base:
         target = LocalWebRoot(Path(tmp), base)
-        for theme in themes:
-            for site in sites:
-                started = time.perf_counter()
-                bundle: SiteBundle = build_site(site.lead, site.key, site.profile, theme=theme)
-                build_ms = (time.perf_counter() - started) * 1000
-                bundle = bundle.model_copy(update={"slug": f"{bundle.slug[:60]}-{theme}"})
-                result = target.publish(bundle)
-                size = sum(len(base64.b64decode(v)) for v in bundle.files.values())
-                rows.append(Row(theme, site.name, build_ms, audit_page(browser, result.url), size))
+        for theme, site in pairs:
+            started = time.perf_counter()
+            bundle: SiteBundle = build_site(site.lead, site.key, site.profile, theme=theme)
+            build_ms = (time.perf_counter() - started) * 1000
+            bundle = bundle.model_copy(update={"slug": f"{bundle.slug[:60]}-{theme}"})
+            result = target.publish(bundle)
+            files = {p: base64.b64decode(v) for p, v in bundle.files.items()}
+            rows.append(Row(bundle.theme, site.name, build_ms, audit_page(browser, result.url), page_weight(files)))
     return rows
 
 

@@ -128,6 +128,9 @@ class Settings(BaseSettings):
         description="Brand colours and logo from the page as Chromium renders it (JS off, every request through "
         "the guarded fetcher): on, off (static CSS parser only), auto (render when Chromium is available).",
     )
+    scrape_photo_max: int = Field(4, description="Photos of the business kept per site (0 = none).")
+    scrape_photo_attempts: int = Field(8, description="Photo candidates downloaded per site at most.")
+    photo_max_side_px: int = Field(1280, description="Longest side of a stored (re-encoded WebP) photo.")
     logo_max_side_px: int = Field(512, description="Longest side of a re-encoded raster logo.")
     user_agent: str = Field(
         "ProspectPipelineBot/0.1 (+website-first outreach; contact: ops@localhost)",
@@ -141,6 +144,9 @@ class Settings(BaseSettings):
         None, description="Base URL deployed sites are reachable at; unset = the preview server's URL."
     )
     page_weight_max_bytes: int = Field(250_000, description="Budget of one built page, images included.")
+    hold_degraded: bool = Field(
+        True, description="Hold for review (never email) a lead whose site was unreachable: its demo is CSV-only."
+    )
     deploy_target: str = Field("local", description="Where sites are published: `local` (web root under var/sites).")
     deploy_keep_versions: int = Field(3, description="Versions kept per site (current, previous, one spare).")
 

@@ -70,11 +70,13 @@ echo "  built sites:   $PIPELINE_VAR_DIR/sites/ (served while the demo runs at h
 echo "  one lead:      PIPELINE_VAR_DIR=$PIPELINE_VAR_DIR .venv/bin/pipeline lead KEY   (needs: pipeline redis start)"
 echo "  all processes: make run   (Procfile under honcho: workers, rq-dashboard, preview)"
 
-# the demo's promise: every good lead emailed, exactly one .eml each
+# the demo's promise: every lead with a readable site emailed, exactly one .eml each; the lead
+# whose site is unreachable held for review (PIPELINE_HOLD_DEGRADED), never emailed
 expected=$(pipeline leads | grep -c "emailed" || true)
+held=$(pipeline leads | grep -c "held" || true)
 emails=$(ls "$PIPELINE_VAR_DIR"/outbox/*.eml 2>/dev/null | wc -l)
-if [ "$expected" -ne 4 ] || [ "$emails" -ne 4 ]; then
-  echo "demo: expected 4 emailed leads with one .eml each, got $expected leads and $emails files" >&2
+if [ "$expected" -ne 3 ] || [ "$emails" -ne 3 ] || [ "$held" -ne 1 ]; then
+  echo "demo: expected 3 emailed leads with one .eml each and 1 held, got $expected leads, $emails files, $held held" >&2
   exit 1
 fi
-echo "demo OK: 4 leads emailed, 1 row rejected"
+echo "demo OK: 3 leads emailed, 1 held for review (site unreachable), 1 row rejected"

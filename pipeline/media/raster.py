@@ -51,3 +51,15 @@ def logo_png(data: bytes, *, max_pixels: int, max_side_px: int) -> tuple[bytes, 
     out = io.BytesIO()
     im.save(out, format="PNG", optimize=True)
     return out.getvalue(), im.width, im.height
+
+
+def photo_webp(data: bytes, *, max_pixels: int, max_side_px: int, quality: int) -> tuple[bytes, int, int]:
+    """A photo made safe to store: decoded under the cap, flattened on white (photos need no
+    alpha), shrunk to `max_side_px` and re-encoded as lossy WebP. Returns (bytes, width, height)."""
+    im = decode(data, max_pixels=max_pixels, draft_px=max_side_px)
+    im.thumbnail((max_side_px, max_side_px), Image.Resampling.LANCZOS)
+    flat = Image.new("RGB", im.size, (255, 255, 255))
+    flat.paste(im, mask=im.getchannel("A"))
+    out = io.BytesIO()
+    flat.save(out, format="WEBP", quality=quality, method=4)
+    return out.getvalue(), flat.width, flat.height

@@ -4,7 +4,7 @@ the logo candidates to download. Every field records its source; every fallback 
 from __future__ import annotations
 
 from pipeline.models import BrandProfile, LeadInput, Palette
-from pipeline.scrape import colors, contact, copy, logo, names
+from pipeline.scrape import colors, contact, copy, hours, logo, names, services, testimonials
 from pipeline.scrape.fallback import DEFAULT_PALETTE
 from pipeline.scrape.page import Site
 
@@ -43,6 +43,7 @@ def extract_brand(site: Site, lead: LeadInput) -> tuple[BrandProfile, list[logo.
 
     lang, sources["language"] = copy.language(home)
     tagline, sources["tagline"] = copy.tagline(home, name)
+    opening, sources["hours"] = hours.opening_hours(site.pages)
     profile = BrandProfile(
         name=name,
         website=lead.website,
@@ -55,6 +56,9 @@ def extract_brand(site: Site, lead: LeadInput) -> tuple[BrandProfile, list[logo.
         language=lang,
         paragraphs=copy.paragraphs(site.pages),
         services=copy.services(home),
+        service_items=services.described_services(home),
+        hours=opening,
+        testimonials=testimonials.testimonials(site.pages),
         sources=sources,
         degraded=degraded,
         pages_fetched=[page.url for page in site.pages],

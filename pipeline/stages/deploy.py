@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.deploy import LocalWebRoot, target_for
-from pipeline.models import DeployResult, SiteBundle, Stage
+from pipeline.models import BrandProfile, DeployResult, SiteBundle, Stage
+from pipeline.render.degraded import hold_reason
 from pipeline.settings import Settings
 from pipeline.stages import StageContext, StageResult
 
@@ -41,7 +42,9 @@ def undeploy(slug: str, web_root: Path) -> bool:
 
 
 def run(ctx: StageContext) -> StageResult:
-    """Job adapter: publish the built bundle to the configured deploy target."""
+    """Job adapter: publish the built bundle to the configured deploy target. A lead built from
+    the CSV row alone (its site unreachable) is held for review here, published but never emailed."""
     bundle = ctx.load(Stage.BUILD, SiteBundle)
     result = publish_bundle(ctx.settings, bundle)
-    return StageResult(output=result, site_url=result.url)
+    hold = hold_reason(ctx.load(Stage.SCRAPE, BrandProfile), ctx.settings.hold_degraded)
+    return StageResult(output=result, site_url=result.url, hold=hold)

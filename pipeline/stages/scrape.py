@@ -13,6 +13,7 @@ import logging
 
 from pipeline.errors import PermanentError, TransientError
 from pipeline.models import BrandProfile, LeadInput
+from pipeline.scrape import photos
 from pipeline.scrape.assets import download_logo
 from pipeline.scrape.brand import extract_brand
 from pipeline.scrape.budget import RedisBudget
@@ -48,6 +49,9 @@ def scrape(lead: LeadInput, settings: Settings, fetcher: Fetcher, *, final_attem
         profile.logo = monogram_logo(profile.name, profile.palette.primary)
         profile.degraded.append("logo: no usable logo on the site, monogram generated")
     profile.sources["logo"] = profile.logo.source
+    if settings.scrape_photo_max > 0:
+        found = photos.candidates(site, {profile.logo.url} if profile.logo.url else set())
+        profile.photos = photos.download_photos(site, found, fetcher, settings, notes)
     profile.notes = notes
     return profile
 
