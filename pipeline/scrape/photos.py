@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from bs4 import Tag
-from PIL import Image, ImageStat
+from PIL import ImageStat
 
 from pipeline.errors import PipelineError
 from pipeline.media import raster
@@ -141,8 +140,7 @@ def is_photo(data: bytes, width: int, height: int) -> bool:
     """Big enough, not a strip, not a flat band (checked on our own re-encoded bytes)."""
     if width < MIN_WIDTH or height < MIN_HEIGHT or not MIN_ASPECT <= width / height <= MAX_ASPECT:
         return False
-    with Image.open(io.BytesIO(data)) as im:
-        small = im.convert("L").resize((64, 64))
+    small = raster.decode(data, max_pixels=width * height).convert("L").resize((64, 64))
     return float(ImageStat.Stat(small).stddev[0]) >= FLAT_STDDEV
 
 
