@@ -30,8 +30,19 @@ def enqueue_due(conn: redis.Redis, queues: Sequence[Queue]) -> None:
 
 
 def pending(queues: Sequence[Queue]) -> int:
-    """Jobs not yet finished or dead: queued, scheduled for retry, or running."""
-    return sum(q.count + q.scheduled_job_registry.count + q.started_job_registry.count for q in queues)
+    """Jobs not yet finished or dead: queued, taken by a worker (intermediate), scheduled for retry,
+    or running. Raw LLEN/ZCARD only: RQ's `registry.count` also cleans up expired jobs (re-queues
+    abandoned ones) outside its maintenance lock, so two drains at once re-queued the same job twice.
+    Cleanup is left to the workers' maintenance, which takes the lock."""
+    if not queues:
+        return 0
+    with queues[0].connection.pipeline(transaction=False) as pipe:
+        for q in queues:
+            pipe.llen(q.key)
+            pipe.llen(q.intermediate_queue_key)
+            pipe.zcard(q.scheduled_job_registry.key)
+            pipe.zcard(q.started_job_registry.key)
+        return sum(int(n) for n in pipe.execute())
 
 
 @dataclass

@@ -15,7 +15,9 @@ from types import TracebackType
 from typing import Any
 
 import redis
+from pydantic import BaseModel
 from rq import Retry, get_current_job
+from rq.exceptions import AbandonedJobError
 from rq.job import Job
 from rq.timeouts import JobTimeoutException
 
@@ -144,6 +146,61 @@ def _commit(
         record.state, record.stage, record.last_error = LeadState.QUEUED, nxt, None
         record.note("done", f"next: {nxt.value}", stage, job=job_id, seconds=seconds)
         outcome = f"next {nxt.value}"
+    return _commit_with_retries(conn, store, settings, record, stage, result.output, outcome)
+
+
+# A commit whose EXEC did not reach Redis (or whose reply was lost) is tried this many times, with
+# a short backoff, before the job fails as transient (RQ retries it; the lead is never stranded).
+COMMIT_ATTEMPTS = 5
+
+
+def _commit_with_retries(
+    conn: redis.Redis,
+    store: Store,
+    settings: Settings,
+    record: LeadRecord,
+    stage: Stage,
+    output: BaseModel,
+    outcome: str,
+) -> str:
+    """Run the commit transaction. redis-py raises `WatchError` both when the lead changed and when
+    the connection dropped while keys were watched: after either (or any connection error) the
+    lead is read again. Our own record there means the commit landed (only the reply was lost);
+    a lead that is still ours means nothing was committed: try again; anything else: superseded."""
+    last: Exception | None = None
+    for attempt in range(COMMIT_ATTEMPTS):
+        try:
+            if attempt:
+                time.sleep(min(2.0, 0.1 * 2**attempt))
+                current = store.get(record.key)
+                if _is_our_commit(current, record):
+                    log.info("stage done: %s (commit confirmed after: %s)", outcome, last)
+                    return outcome
+                if not _still_ours(current, record.generation, stage):
+                    log.warning("not committed: the lead changed while the stage ran")
+                    return "superseded"
+                log.warning("commit did not reach Redis (%s): trying again", last)
+            if not _exec_commit(conn, store, settings, record, stage, output, outcome):
+                log.warning("not committed: the lead changed while the stage ran")
+                return "superseded"
+            log.info("stage done: %s", outcome)
+            return outcome
+        except (redis.WatchError, redis.ConnectionError, redis.TimeoutError) as exc:
+            last = exc
+    raise TransientError(f"stage output not committed after {COMMIT_ATTEMPTS} attempts: {type(last).__name__}: {last}")
+
+
+def _exec_commit(
+    conn: redis.Redis,
+    store: Store,
+    settings: Settings,
+    record: LeadRecord,
+    stage: Stage,
+    output: BaseModel,
+    outcome: str,
+) -> bool:
+    """One commit transaction; False when the lead is no longer the one this job started."""
+    nxt = stage.next
     with conn.pipeline(transaction=True) as pipe:
         # Optimistic lock: commit only if nobody moved the lead since this job started it (an
         # operator's requeue, a duplicate job); otherwise this job's result is stale.
@@ -151,23 +208,27 @@ def _commit(
         raw = pipe.get(lead_key(record.key))
         current = LeadRecord.model_validate_json(raw) if raw else None
         if not _still_ours(current, record.generation, stage):
-            pipe.reset()
-            log.warning("not committed: the lead changed while the stage ran")
-            return "superseded"
+            return False
         pipe.multi()
-        store.put_output(record.key, stage, result.output, pipe)
+        store.put_output(record.key, stage, output, pipe)
         store.save(record, pipe)
         metrics.count_job(pipe, stage.value, outcome.split(" ")[0].replace("next", "done"), seconds)
         breaker.record_success(pipe, stage.value, settings)
         if outcome.startswith("next") and nxt is not None:
             queues.enqueue(conn, nxt, [(record.key, record.generation)], settings, pipe)
-        try:
-            pipe.execute()
-        except redis.WatchError:
-            log.warning("not committed: the lead changed while the stage ran")
-            return "superseded"
-    log.info("stage done: %s", outcome)
-    return outcome
+        pipe.execute()
+    return True
+
+
+def _is_our_commit(current: LeadRecord | None, record: LeadRecord) -> bool:
+    """Whether the stored lead is exactly the record this job meant to commit."""
+    return (
+        current is not None
+        and current.generation == record.generation
+        and current.state == record.state
+        and current.stage == record.stage
+        and current.updated_at == record.updated_at
+    )
 
 
 def _still_ours(current: LeadRecord | None, generation: int, stage: Stage) -> bool:
@@ -193,6 +254,10 @@ def on_job_failure(
     if record.state.terminal and record.state != LeadState.DEAD:
         return  # e.g. a timeout or abandonment noticed after the job had committed
     record.last_error = f"{exc_type.__name__}: {exc}"[:2000]
+    if issubclass(exc_type, ABANDONED) and _abandon_credit(record, Stage(stage)):
+        # Not the lead's fault (a killed worker, a job stuck after dequeue, a job timeout): one more
+        # try that does not spend the stage's own retries, within a small separate budget.
+        job.retries_left = (job.retries_left or 0) + 1
     if job.retries_left:
         record.state = LeadState.RETRYING
         record.note("retrying", record.last_error, Stage(stage), job=job.id)
@@ -208,6 +273,20 @@ def on_job_failure(
     with context(lead=key, stage=stage, job=job.id, run=record.run_id):
         log.warning("%s: %s", record.state.value, record.last_error)
         breaker.record_failure(connection, stage, settings, record.last_error)
+
+
+# Failures that are the line's, not the lead's: they draw on `abandon_budget`, not on the retries.
+ABANDONED: tuple[type[BaseException], ...] = (AbandonedJobError, JobTimeoutException)
+
+
+def _abandon_credit(record: LeadRecord, stage: Stage) -> bool:
+    """Spend one unit of the lead's abandonment budget at this stage; False when it is used up."""
+    used = record.abandoned.get(stage.value, 0)
+    if used >= runtime.settings().abandon_budget:
+        return False
+    record.abandoned[stage.value] = used + 1
+    record.note("abandoned", f"{record.last_error} (retry {used + 1} of {runtime.settings().abandon_budget})", stage)
+    return True
 
 
 # Stages after deploy: a permanent failure there takes the published site down again.

@@ -317,6 +317,12 @@ class LeadRecord(BaseModel):
     stage: Stage = Stage.SCRAPE
     generation: int = 1
     attempts: dict[str, int] = Field(default_factory=dict)
+    abandoned: dict[str, int] = Field(
+        default_factory=dict, description="Per stage: jobs lost to a killed worker or a job timeout (own budget)."
+    )
+    reconciles: dict[str, int] = Field(
+        default_factory=dict, description="Per stage: times `pipeline reconcile` re-enqueued a stranded job."
+    )
     last_error: str | None = None
     degraded: list[str] = Field(default_factory=list)
     site_url: str | None = None

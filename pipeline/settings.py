@@ -217,6 +217,13 @@ class Settings(BaseSettings):
         default_factory=lambda: {"scrape": 120, "build": 60, "deploy": 60, "qa": 120, "email": 60},
         description="RQ job timeout per stage.",
     )
+    abandon_budget: int = Field(
+        2, description="Extra tries per stage for jobs lost to a killed worker or a job timeout (not the retries)."
+    )
+    reconcile_max: int = Field(3, description="Re-enqueues of a stranded lead at one stage before it is dead-lettered.")
+    reconcile_grace_s: int = Field(
+        60, description="A lead changed more recently than this is never judged stranded by `pipeline reconcile`."
+    )
     failure_ttl_s: int = Field(14 * 86400, description="How long dead-lettered jobs are kept in the DLQ.")
     result_ttl_s: int = Field(86400, description="How long finished job results are kept.")
     output_ttl_s: int = Field(30 * 86400, description="How long stage outputs (profile, bundle, report) live.")

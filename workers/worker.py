@@ -21,7 +21,7 @@ from typing import Any
 
 import redis
 from rq import Queue, SimpleWorker
-from rq.exceptions import StopRequested
+from rq.exceptions import AbandonedJobError, StopRequested
 from rq.job import Job
 from rq.job_lifecycle import call_exception_handlers
 from rq.suspension import is_suspended
@@ -127,6 +127,26 @@ class PipelineWorker(SimpleWorker):
             return
         log.debug("job %s: %s: %s", job.id, type(exc).__name__, exc)
         call_exception_handlers(self._exc_handlers, job, *exc_info)
+
+    def handle_job_failure(
+        self,
+        job: Job,
+        queue: Queue,
+        started_job_registry: Any = None,
+        exc_string: str = "",
+        execution: Any = None,
+    ) -> None:
+        """RQ fails a job stuck in its intermediate queue (the worker died right after taking it)
+        here, without the job's failure callback: run ours first, so the lead is retried (from the
+        abandonment budget) or dead-lettered, never left `queued` with its job in the DLQ."""
+        if execution is None and "intermediate queue" in exc_string:
+            from pipeline.jobs import on_job_failure
+
+            try:
+                on_job_failure(job, self.connection, AbandonedJobError, AbandonedJobError(exc_string), None)
+            except Exception:  # the lead is then left to `pipeline reconcile`
+                log.exception("failure callback of stuck job %s raised", job.id)
+        super().handle_job_failure(job, queue, started_job_registry, exc_string, execution)
 
 
 def queues_for(conn: redis.Redis, names: Sequence[str]) -> list[Queue]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 
+from rq.timeouts import JobTimeoutException
+
 from pipeline.errors import PermanentError, TransientError
 from pipeline.models import BrandProfile, LeadInput
 from pipeline.scrape import photos
@@ -60,6 +62,13 @@ def run(ctx: StageContext) -> StageResult:
     """Job adapter: scrape the lead's website."""
     # shared by every attempt of this lead's scrape; a requeue (new generation) starts afresh
     budget = RedisBudget(ctx.store.conn, f"{ctx.record.key}:{ctx.record.generation}")
-    with Fetcher(ctx.settings, budget=budget) as fetcher:
-        profile = scrape(ctx.record.lead, ctx.settings, fetcher, final_attempt=ctx.final_attempt)
+    try:
+        with Fetcher(ctx.settings, budget=budget) as fetcher:
+            profile = scrape(ctx.record.lead, ctx.settings, fetcher, final_attempt=ctx.final_attempt)
+    except JobTimeoutException:
+        # The site was too slow for the job's time: retried like any transient failure, but the
+        # last attempt goes on with the CSV row's data instead of killing the lead.
+        if not ctx.final_attempt:
+            raise
+        profile = fallback_profile(ctx.record.lead, "the site was too slow: the scrape job timed out")
     return StageResult(output=profile, degraded=profile.degraded)
