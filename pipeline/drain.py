@@ -13,6 +13,7 @@ from rq import Queue
 from rq.scheduler import RQScheduler
 
 from pipeline import control
+from pipeline.reconcile import reconcile
 from pipeline.settings import Settings
 from workers.worker import make_worker, queues_for
 
@@ -67,6 +68,10 @@ def drain(
         make_worker(conn, settings, names).work(burst=True, logging_level=logging.getLevelName(log.getEffectiveLevel()))
         left = pending(queues)
         if left == 0:
+            # Nothing pending: any lead still active is stranded (its job lost); past the grace
+            # period, reconcile puts it back and the drain goes on.
+            if reconcile(conn, settings).requeued:
+                continue
             return DrainResult("done", 0, time.monotonic() - start)
         paused = control.paused_stages(conn)
         if paused and pending([q for q in queues if q.name not in paused]) == 0:

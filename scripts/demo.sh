@@ -58,6 +58,9 @@ rc=0; pipeline ingest "$csv" || rc=$?
 echo "== workers: scrape → build → deploy → qa → email, until every lead is terminal"
 pipeline drain --timeout-s 180
 
+echo "== reconcile: no lead may be left without a job (cron runs this every few minutes)"
+pipeline reconcile
+
 echo "== leads"
 pipeline leads
 pipeline status

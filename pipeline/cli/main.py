@@ -23,6 +23,7 @@ from pipeline.cli.ingest import ingest_cmd
 from pipeline.cli.leads import lead_cmd, leads_cmd
 from pipeline.cli.monitor import COMMANDS as MONITOR_COMMANDS
 from pipeline.cli.ops import dashboard_cmd, pause_cmd, resume_cmd, status_cmd
+from pipeline.cli.reconcile import reconcile_cmd
 from pipeline.cli.runctl import COMMANDS as RUNCTL_COMMANDS
 from pipeline.cli.site import serve, site
 from pipeline.cli.suppress import suppress_group
@@ -62,6 +63,7 @@ for command in (
     ingest_cmd,
     worker_cmd,
     drain_cmd,
+    reconcile_cmd,
     pause_cmd,
     resume_cmd,
     status_cmd,
