@@ -146,7 +146,7 @@ def _commit(
         record.state, record.stage, record.last_error = LeadState.QUEUED, nxt, None
         record.note("done", f"next: {nxt.value}", stage, job=job_id, seconds=seconds)
         outcome = f"next {nxt.value}"
-    return _commit_with_retries(conn, store, settings, record, stage, result.output, outcome)
+    return _commit_with_retries(conn, store, settings, record, stage, result.output, outcome, seconds)
 
 
 # A commit whose EXEC did not reach Redis (or whose reply was lost) is tried this many times, with
@@ -162,13 +162,16 @@ def _commit_with_retries(
     stage: Stage,
     output: BaseModel,
     outcome: str,
+    seconds: float,
 ) -> str:
     """Run the commit transaction. redis-py raises `WatchError` both when the lead changed and when
     the connection dropped while keys were watched: after either (or any connection error) the
     lead is read again. Our own record there means the commit landed (only the reply was lost);
     a lead that is still ours means nothing was committed: try again; anything else: superseded."""
     last: Exception | None = None
+    events = list(record.history)  # a save hands them to the trail: keep them for another attempt
     for attempt in range(COMMIT_ATTEMPTS):
+        record.history = list(events)
         try:
             if attempt:
                 time.sleep(min(2.0, 0.1 * 2**attempt))
@@ -180,7 +183,7 @@ def _commit_with_retries(
                     log.warning("not committed: the lead changed while the stage ran")
                     return "superseded"
                 log.warning("commit did not reach Redis (%s): trying again", last)
-            if not _exec_commit(conn, store, settings, record, stage, output, outcome):
+            if not _exec_commit(conn, store, settings, record, stage, output, outcome, seconds):
                 log.warning("not committed: the lead changed while the stage ran")
                 return "superseded"
             log.info("stage done: %s", outcome)
@@ -198,6 +201,7 @@ def _exec_commit(
     stage: Stage,
     output: BaseModel,
     outcome: str,
+    seconds: float,
 ) -> bool:
     """One commit transaction; False when the lead is no longer the one this job started."""
     nxt = stage.next
