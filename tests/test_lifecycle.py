@@ -4,6 +4,7 @@ of every process, a retry that is due runs within 15 s; a worker started before 
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import tempfile
@@ -44,6 +45,9 @@ def test_a_worker_waits_for_redis_and_after_a_clean_stop_or_a_kill_of_everything
         # Given a lead that failed to scrape and waits for its retry
         lead = ingest_failing_lead(line)
         assert line.wait(lambda: line.conn().zcard("rq:scheduled:scrape") == 1, 90) is not None, line.log.read_text()
+        status = json.loads(line.pipeline("status", "--json").stdout)
+        [scrape] = [q for q in status["queues"] if q["stage"] == "scrape"]
+        assert scrape["scheduler"] and [w["pid"] > 0 for w in scrape["workers"]] == [True], status
 
         # When honcho gets SIGINT: one line from the worker, no traceback, Redis still up
         lines, tracebacks = shutdown_figures(line.stop(signal.SIGINT))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from typing import Any, TypeVar
 
 import click
 import redis
+from pydantic import BaseModel
 from rich.console import Console
 
 from pipeline import redis_conn
@@ -68,6 +70,26 @@ class ConfigProblem(click.ClickException):
 
 class RedisDown(click.ClickException):
     """The Redis in force does not answer (read-only commands never start the embedded one)."""
+
+
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON for scripts and monitoring (stable fields, see README)."
+)
+
+
+def emit_json(value: Any) -> None:
+    """Print `value` (pydantic models, lists and dicts of them) as indented JSON on stdout."""
+    click.echo(json.dumps(_plain(value), indent=2, default=str))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 def user_errors(fn: F) -> F:

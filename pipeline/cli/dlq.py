@@ -6,7 +6,7 @@ import click
 from rich.table import Table
 
 from pipeline import dlq
-from pipeline.cli.common import App, console, pass_app, user_errors
+from pipeline.cli.common import App, console, emit_json, json_option, pass_app, user_errors
 
 
 @click.group("dlq")
@@ -15,11 +15,15 @@ def dlq_group() -> None:
 
 
 @dlq_group.command("list")
+@json_option
 @pass_app
 @user_errors
-def dlq_list(app: App) -> None:
+def dlq_list(app: App, as_json: bool) -> None:
     """Every dead-lettered job with its error."""
     jobs = dlq.list_jobs(app.read_conn)
+    if as_json:
+        emit_json(jobs)
+        return
     table = Table("job", "stage", "lead", "failed at", "error")
     for j in jobs:
         table.add_row(j.job_id, j.stage, j.lead, f"{j.failed_at:%Y-%m-%d %H:%M:%S}" if j.failed_at else "", j.error)
@@ -29,11 +33,15 @@ def dlq_list(app: App) -> None:
 
 @dlq_group.command("show")
 @click.argument("job_id")
+@json_option
 @pass_app
 @user_errors
-def dlq_show(app: App, job_id: str) -> None:
+def dlq_show(app: App, job_id: str, as_json: bool) -> None:
     """One dead job with its traceback."""
     job, tb = dlq.show(app.read_conn, job_id)
+    if as_json:
+        emit_json({"job": job, "traceback": tb})
+        return
     console.print(f"{job.job_id}  stage {job.stage}  lead {job.lead}  generation {job.generation}")
     click.echo(tb or "(no traceback stored)")
 

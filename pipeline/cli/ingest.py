@@ -9,7 +9,7 @@ import click
 
 from pipeline import ingest
 from pipeline.alerts import Alerter
-from pipeline.cli.common import App, console, pass_app, user_errors
+from pipeline.cli.common import App, console, emit_json, json_option, pass_app, user_errors
 from pipeline.errors import InputError
 
 EXIT_REJECTED_ROWS = 3
@@ -43,9 +43,10 @@ def _alert_on_hold(app: App, r: ingest.IngestReport) -> None:
 @click.command("ingest")
 @click.argument("file", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--inbox", type=click.Path(path_type=Path, file_okay=False), help="Ingest every *.csv in this folder.")
+@json_option
 @pass_app
 @user_errors
-def ingest_cmd(app: App, file: Path | None, inbox: Path | None) -> None:
+def ingest_cmd(app: App, file: Path | None, inbox: Path | None, as_json: bool) -> None:
     """Validate a prospects CSV and enqueue one job per new lead.
 
     Required columns: company, website, email. Bad rows go to a rejects CSV; exit code 3 says some
@@ -54,15 +55,20 @@ def ingest_cmd(app: App, file: Path | None, inbox: Path | None) -> None:
         raise click.UsageError("give a FILE or --inbox DIR (one of them)")
     if file is not None:
         report = ingest.ingest_file(file, app.conn, app.settings, move=False)
-        _print_report(report)
+        if as_json:
+            emit_json({"reports": [report], "failed": []})
+        else:
+            _print_report(report)
         _alert_on_hold(app, report)
         if report.rejected:
             sys.exit(EXIT_REJECTED_ROWS)
         return
     assert inbox is not None
     failed, rejected = 0, 0
+    reports: list[ingest.IngestReport] = []
+    failures: list[dict[str, str]] = []
     files = ingest.inbox_files(inbox, app.settings.inbox_min_age_s)
-    if not files:
+    if not files and not as_json:
         console.print(f"{inbox}: no CSV files waiting")
     for path in files:
         try:
@@ -72,9 +78,14 @@ def ingest_cmd(app: App, file: Path | None, inbox: Path | None) -> None:
             failed += 1
             moved = ingest.quarantine(path, inbox, str(exc))
             click.echo(f"error: {exc} (moved to {moved})", err=True)
+            failures.append({"file": str(path), "error": str(exc), "moved_to": str(moved)})
             continue
-        _print_report(report)
+        reports.append(report)
+        if not as_json:
+            _print_report(report)
         rejected += report.rejected
+    if as_json:
+        emit_json({"reports": reports, "failed": failures})
     if failed:
         raise click.ClickException(f"{failed} file(s) could not be read")
     if rejected:

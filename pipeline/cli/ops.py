@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import click
 from rich.table import Table
 
 from pipeline import control
 from pipeline.alerts import Alerter
-from pipeline.cli.common import App, console, pass_app, user_errors
-from pipeline.status import snapshot
+from pipeline.cli.common import App, console, emit_json, json_option, pass_app, user_errors
+from pipeline.status import Status, snapshot
 
 
 # --- pause / resume / status -------------------------------------------------------------------
@@ -41,11 +42,32 @@ def resume_cmd(app: App) -> None:
 
 
 @click.command("status")
+@click.option("--check", is_flag=True, help="Exit 1 with one line per problem (for cron and monitoring).")
+@json_option
 @pass_app
 @user_errors
-def status_cmd(app: App) -> None:
-    """Pause state, queue depths, leads per state, DLQ size."""
+def status_cmd(app: App, check: bool, as_json: bool) -> None:
+    """Pause state, queues with their live workers and scheduler, overdue retries, stuck leads,
+    leads per state, the DLQ. It never starts Redis: a Redis that is down is exit 1 too.
+
+    --check prints only the problems (no live worker on a queue, no scheduler while retries wait,
+    overdue retries, leads running past their job timeout, a paused line or stage), one a line,
+    and exits 1 when there is any."""
     s = snapshot(app.read_conn, app.settings, app.redis_url)
+    if as_json:
+        emit_json(s)
+    elif check:
+        for problem in s.problems:
+            click.echo(problem)
+        if not s.problems:
+            click.echo("ok")
+    else:
+        _print_status(s)
+    if check and s.problems:
+        sys.exit(1)
+
+
+def _print_status(s: Status) -> None:
     console.print(f"redis: {s.redis_url}")
     if s.pause.paused:
         console.print(f"[bold red]PAUSED[/] since {s.pause.since or '?'} by {s.pause.by or '?'}: {s.pause.reason}")
@@ -55,12 +77,25 @@ def status_cmd(app: App) -> None:
         console.print(f"[bold red]STAGE {stage} PAUSED[/] since {why.since or '?'} by {why.by or '?'}: {why.reason}")
     if s.allow_loopback:
         console.print("[yellow]PIPELINE_ALLOW_LOOPBACK is on: loopback sites are accepted[/]")
-    table = Table("stage", "queued", "scheduled", "running", "failed (DLQ)")
+    table = Table("stage", "queued", "scheduled", "overdue", "running", "failed (DLQ)", "workers", "scheduler")
     for q in s.queues:
-        table.add_row(q.stage, str(q.queued), str(q.scheduled), str(q.running), str(q.failed))
+        workers = ", ".join(f"{w.host}:{w.pid}" + (f" ({w.current_job})" if w.current_job else "") for w in q.workers)
+        table.add_row(
+            q.stage,
+            str(q.queued),
+            str(q.scheduled),
+            str(q.overdue),
+            str(q.running),
+            str(q.failed),
+            workers or "[bold red]none[/]",
+            "yes" if q.scheduler else "no",
+        )
     console.print(table)
     console.print("leads: " + ", ".join(f"{k} {v}" for k, v in s.leads.items()))
+    for lead in s.stuck:
+        console.print(f"[yellow]stuck[/]: {lead.key} running {lead.stage} for {lead.running_s}s")
     console.print(f"dead-letter queue: {s.dlq_size} job(s)")
+    console.print("[bold red]problems[/]: " + "; ".join(s.problems) if s.problems else "no problems")
 
 
 # --- dashboard -------------------------------------------------------------------------------
