@@ -40,6 +40,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from pipeline import netguard
 from pipeline.errors import BlockedAddress, PermanentError, PipelineError, TransientError
+from pipeline.media import raster
 from pipeline.scrape.fetch import Fetcher, Response
 from pipeline.settings import Settings
 
@@ -292,11 +293,14 @@ def _refuse_websocket(tab: Tab) -> Any:
     return handle
 
 
+SCREENSHOT_MAX_PIXELS = 64_000_000  # Chromium stops at 16,384 px a side; a full page is far below this
+
+
 def screenshot_webp(page: Page, *, full_page: bool = False, quality: int = 75, max_width: int | None = None) -> bytes:
     """A screenshot of the page as WebP bytes, optionally scaled down to `max_width` pixels."""
     png = page.screenshot(full_page=full_page, type="png", animations="disabled")
-    with Image.open(io.BytesIO(png)) as image:
-        img = image.convert("RGB")
+    # through the one capped decoder: a hostile page can be made enormous (raises UnsafeAsset)
+    img = raster.decode(png, max_pixels=SCREENSHOT_MAX_PIXELS).convert("RGB")
     if max_width and img.width > max_width:
         img = img.resize((max_width, max(1, round(img.height * max_width / img.width))), Image.Resampling.LANCZOS)
     out = io.BytesIO()
