@@ -60,6 +60,13 @@ def ip_block_reason(ip: IPAddress, *, allow_loopback: bool) -> str | None:
     return None
 
 
+def is_loopback_host(host: str) -> bool:
+    """Whether a bind address or host name stays on this machine (127.0.0.0/8, ::1, localhost)."""
+    host = host.lower().strip("[]").rstrip(".")
+    ip = parse_ip(host)
+    return host == "localhost" if ip is None else ip.is_loopback
+
+
 def host_block_reason(host: str, *, allow_loopback: bool) -> str | None:
     """Why a host (name or literal address) is refused without resolving it, or None."""
     host = host.lower().rstrip(".")

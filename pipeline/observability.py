@@ -15,6 +15,7 @@ def secret_values(settings: Settings) -> list[str]:
         settings.alert_slack_webhook_url,
         settings.alert_pagerduty_routing_key,
         settings.sentry_dsn,
+        settings.dashboard_password,
     ]
     return [v for v in values if v]
 

@@ -264,6 +264,8 @@ class Settings(BaseSettings):
     alert_timeout_s: float = Field(5.0, description="Timeout of one alert delivery.")
     alert_dlq_growth: int = Field(1, description="New dead-lettered jobs since the last check that raise an alert.")
     freshness_max_age_h: float = Field(24.0, description="Alert when the inbox has had no new file for this long.")
+    dashboard_user: str | None = Field(None, description="rq-dashboard basic-auth user (required off loopback).")
+    dashboard_password: str | None = Field(None, description="rq-dashboard basic-auth password (a secret).")
     metrics_port: int = Field(9300, description="Port of `pipeline metrics` (Prometheus), bound to 127.0.0.1.")
     trail_max_events: int = Field(200, description="Events kept in one lead's trail (a capped Redis stream).")
 

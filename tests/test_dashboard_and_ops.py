@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import subprocess
 from datetime import datetime
 from pathlib import Path
 
@@ -87,7 +88,7 @@ def test_every_crontab_line_is_a_valid_schedule_calling_the_locked_wrapper() -> 
 
 
 def test_inbox_ingest_runs_every_few_minutes() -> None:
-    [schedule] = [s for s, c in _crontab_entries() if "ingest --inbox" in c]
+    [schedule] = [s for s, c in _crontab_entries() if c.endswith("pipeline ingest")]
     it = croniter(schedule, datetime(2026, 1, 1))
     first, second = it.get_next(datetime), it.get_next(datetime)
     assert (second - first).total_seconds() <= 15 * 60
@@ -128,3 +129,30 @@ def test_the_cron_wrapper_skips_a_run_while_the_previous_one_holds_the_lock(tmp_
     )
     assert ran.returncode == 0
     assert (tmp_path / "ran").exists()
+
+
+def test_every_crontab_line_runs_from_crons_minimal_environment(tmp_path: Path, settings: Settings) -> None:
+    """cron gives a command almost nothing: no venv on PATH, no exported variables, another cwd."""
+    env_file = tmp_path / "pipeline.env"
+    env_file.write_text(f"REDIS_URL={settings.redis_url}\nPIPELINE_VAR_DIR={tmp_path / 'var'}\n")
+    for _schedule, command in _crontab_entries():
+        name = command.split("scripts/cron.sh", 1)[1].split()[0]
+        done = subprocess.run(
+            ["/usr/bin/env", "-i", "PATH=/usr/bin:/bin", f"HOME={tmp_path}", f"PROSPECT_HOME={REPO}",
+             f"PIPELINE_ENV_FILE={env_file}", "/bin/sh", "-c", command],
+            cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        log = (tmp_path / "var" / "log" / f"{name}.log").read_text()
+        assert done.returncode == 0, (command, done.stderr, log)
+        assert f"{name}: exit 0" in log, log
+        assert "Traceback" not in log
+
+
+def test_the_dashboard_refuses_to_bind_beyond_loopback_without_a_login(settings: Settings) -> None:
+    from pipeline.netguard import is_loopback_host
+
+    assert is_loopback_host("127.0.0.1") and is_loopback_host("::1") and is_loopback_host("localhost")
+    assert not is_loopback_host("0.0.0.0") and not is_loopback_host("10.0.0.5")
+    out = CliRunner().invoke(cli, ["dashboard", "--host", "0.0.0.0"], env={"REDIS_URL": settings.redis_url or ""})
+    assert out.exit_code == 2
+    assert "PIPELINE_DASHBOARD_USER" in out.output and "Traceback" not in out.output

@@ -50,9 +50,13 @@ def ingest_cmd(app: App, file: Path | None, inbox: Path | None, as_json: bool) -
     """Validate a prospects CSV and enqueue one job per new lead.
 
     Required columns: company, website, email. Bad rows go to a rejects CSV; exit code 3 says some
-    rows were rejected. A FILE is copied to the archive; inbox files are moved there."""
-    if (file is None) == (inbox is None):
-        raise click.UsageError("give a FILE or --inbox DIR (one of them)")
+    rows were rejected. A FILE is copied to the archive; inbox files are moved there. With neither a
+    FILE nor --inbox, the configured inbox (<PIPELINE_VAR_DIR>/inbox) is ingested: what cron runs."""
+    if file is not None and inbox is not None:
+        raise click.UsageError("give a FILE or --inbox DIR, not both")
+    if file is None and inbox is None:
+        inbox = app.settings.inbox_dir
+        inbox.mkdir(parents=True, exist_ok=True)
     if file is not None:
         report = ingest.ingest_file(file, app.conn, app.settings, move=False)
         if as_json:

@@ -10,7 +10,8 @@ from rich.table import Table
 
 from pipeline import control
 from pipeline.alerts import Alerter
-from pipeline.cli.common import App, console, emit_json, json_option, pass_app, user_errors
+from pipeline.cli.common import App, ConfigProblem, console, emit_json, json_option, pass_app, user_errors
+from pipeline.netguard import is_loopback_host
 from pipeline.status import Status, snapshot
 
 
@@ -100,11 +101,20 @@ def _print_status(s: Status) -> None:
 
 # --- dashboard -------------------------------------------------------------------------------
 @click.command("dashboard")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind; beyond loopback needs a login.")
 @click.option("--port", default=9181, show_default=True)
 @pass_app
 @user_errors
-def dashboard_cmd(app: App, port: int) -> None:
-    """rq-dashboard on 127.0.0.1, pointed at the pipeline's Redis (it never starts Redis)."""
-    os.execvp(
-        "rq-dashboard", ["rq-dashboard", "--bind", "127.0.0.1", "--port", str(port), "--redis-url", app.redis_url]
-    )
+def dashboard_cmd(app: App, host: str, port: int) -> None:
+    """rq-dashboard pointed at the pipeline's Redis (it never starts Redis). Bound beyond 127.0.0.1 it
+    requires HTTP basic auth: PIPELINE_DASHBOARD_USER and PIPELINE_DASHBOARD_PASSWORD."""
+    env = dict(os.environ)
+    if not is_loopback_host(host):
+        user, password = app.settings.dashboard_user, app.settings.dashboard_password
+        if not (user and password):
+            raise ConfigProblem(
+                f"--host {host} exposes the dashboard beyond this machine: set PIPELINE_DASHBOARD_USER and "
+                "PIPELINE_DASHBOARD_PASSWORD (HTTP basic auth), or bind 127.0.0.1"
+            )
+        env.update(RQ_DASHBOARD_USERNAME=user, RQ_DASHBOARD_PASSWORD=password)  # not argv: `ps` shows argv
+    os.execvpe("rq-dashboard", ["rq-dashboard", "--bind", host, "--port", str(port), "--redis-url", app.redis_url], env)
