@@ -15,7 +15,7 @@ from typing import Any
 
 from pipeline.errors import PermanentError
 from pipeline.models import BrandProfile, LeadInput, Photo, SiteBundle
-from pipeline.render import assets, i18n, palette, photos, themes, urls
+from pipeline.render import assets, i18n, logofit, palette, photos, themes, urls
 
 PAGE_WEIGHT_MAX_BYTES = 250_000
 MAX_SERVICES, MAX_SERVICE_CHARS = 12, 160
@@ -189,7 +189,6 @@ def _render(
         {
             **context,
             "logo": logo,
-            "logo_plate": logo is not None,
             "favicon": favicon,
             "hero_photo": hero,
             "gallery": gallery,
@@ -237,17 +236,19 @@ def build_site(
     for plan, count, box in attempts:
         pictures = photos.pictures(photo_inputs[:count], plan, image_max_pixels) if plan and count else []
         layout = themes.layout_for(wanted, len(pictures))
-        css = themes.render_css(mood, layout, roles)
-        ctx = {**context, "roles": roles, "css": css, "csp": themes.csp_for(css)}
         if box is None:
             pair: tuple[assets.Asset | None, assets.Asset] = (
                 None,
-                assets.monogram(ctx["name"], roles.brand, roles.on_brand),
+                assets.monogram(context["name"], roles.brand, roles.on_brand),
             )
         else:
             pair = assets.logo_and_favicon(
-                profile.logo, ctx["name"], (roles.brand, roles.on_brand), max_pixels=image_max_pixels, box=box
+                profile.logo, context["name"], (roles.brand, roles.on_brand), max_pixels=image_max_pixels, box=box
             )
+        fitted = logofit.fit(pair[0], roles.bg, context["name"], roles.link, mood.heading_font)
+        pair = (fitted.logo, pair[1])
+        css = themes.render_css(mood, layout, roles, fitted.plate or "#ffffff")
+        ctx = {**context, "roles": roles, "css": css, "csp": themes.csp_for(css), "logo_plate": bool(fitted.plate)}
         bundle, weight = _render(lead, key, (layout, mood), ctx, pictures, pair)
         if weight <= page_weight_max_bytes:
             return bundle
