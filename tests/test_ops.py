@@ -430,3 +430,13 @@ def test_the_breaker_pauses_a_failing_stage_alerts_and_resume_clears_it(
     assert control.paused_stages(conn) == {} and Alerter(conn, settings, chans=[]).open_alerts() == {}
     assert drain(conn, settings, timeout_s=60).outcome == "done"
     assert Store(conn).get(rec.key).state == LeadState.EMAILED  # type: ignore[union-attr]
+
+
+def test_status_check_alert_raises_line_health_when_no_worker_serves_a_queue(
+    tmp_path: Path, conn: redis.Redis, settings: Settings
+) -> None:
+    rows = [lead_row("Bloom", "http://127.0.0.1:9/", "shop@bloom.example.com")]
+    ingest.ingest_file(write_csv(tmp_path / "leads.csv", rows), conn, settings)
+    out = CliRunner().invoke(cli, ["status", "--check", "--alert"], env={"REDIS_URL": settings.redis_url or ""})
+    assert out.exit_code == 1, out.output
+    assert "line-health" in Alerter(conn, settings, chans=[]).open_alerts()

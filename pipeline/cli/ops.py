@@ -44,10 +44,11 @@ def resume_cmd(app: App) -> None:
 
 @click.command("status")
 @click.option("--check", is_flag=True, help="Exit 1 with one line per problem (for cron and monitoring).")
+@click.option("--alert", is_flag=True, help="With --check: raise (or resolve) the `line-health` alert too.")
 @json_option
 @pass_app
 @user_errors
-def status_cmd(app: App, check: bool, as_json: bool) -> None:
+def status_cmd(app: App, check: bool, alert: bool, as_json: bool) -> None:
     """Pause state, queues with their live workers and scheduler, overdue retries, stuck leads,
     leads per state, the DLQ. It never starts Redis: a Redis that is down is exit 1 too.
 
@@ -64,6 +65,12 @@ def status_cmd(app: App, check: bool, as_json: bool) -> None:
             click.echo("ok")
     else:
         _print_status(s)
+    if check and alert:
+        alerter = Alerter(app.read_conn, app.settings)
+        if s.problems:
+            alerter.fire("line-health", "; ".join(s.problems)[:900], "error")
+        else:
+            alerter.resolve("line-health", "no problem left")
     if check and s.problems:
         sys.exit(1)
 

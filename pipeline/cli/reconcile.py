@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from pipeline.alerts import Alerter
 from pipeline.cli.common import App, console, pass_app, user_errors
 
 
@@ -19,6 +20,12 @@ def reconcile_cmd(app: App, dry_run: bool, as_json: bool) -> None:
     from pipeline.reconcile import reconcile
 
     report = reconcile(app.conn, app.settings, dry_run=dry_run)
+    if not dry_run:
+        alerter = Alerter(app.conn, app.settings)
+        if report.stranded:
+            alerter.fire("stranded", f"reconcile found {report.stranded} stranded lead(s)", "warning")
+        else:
+            alerter.resolve("stranded", "no stranded lead left")
     if as_json:
         click.echo(report.model_dump_json(indent=2))
         return
