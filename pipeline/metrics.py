@@ -112,6 +112,13 @@ class RedisCollector(Collector):
         yield GaugeMetricFamily(
             "pipeline_paused", "1 while the line is paused.", value=int(control.state(self.conn).paused)
         )
+        stages = GaugeMetricFamily(
+            "pipeline_stage_paused", "1 while a stage is paused (breaker, canary).", labels=["stage"]
+        )
+        paused = control.paused_stages(self.conn)
+        for stage in Stage:
+            stages.add_metric([stage.value], int(stage.value in paused))
+        yield stages
         yield GaugeMetricFamily("pipeline_open_alerts", "Open (firing) alerts.", value=self.conn.scard(OPEN_ALERTS))
 
 

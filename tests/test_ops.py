@@ -188,6 +188,7 @@ def test_metrics_are_served_over_http_from_redis(
     assert 'pipeline_leads{state="emailed"} 1.0' in text
     assert 'pipeline_events_total{label="requeued",name="reconcile"} 2.0' in text
     assert "pipeline_dlq_jobs 0.0" in text
+    assert 'pipeline_stage_paused{stage="email"} 0.0' in text
 
 
 def test_the_trail_shows_every_step_with_timings_and_the_cli_prints_it(
