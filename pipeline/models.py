@@ -276,6 +276,9 @@ class GateReport(BaseModel):
 
     url: str
     checks: list[GateCheck]
+    screenshots: dict[str, str] = Field(
+        default_factory=dict, description="View (`desktop`, `mobile`) → base64 PNG of the page; the email's thumbnail."
+    )
 
     @property
     def passed(self) -> bool:

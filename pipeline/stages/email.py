@@ -18,7 +18,7 @@ import redis
 
 from pipeline import suppression
 from pipeline.errors import AmbiguousSend, Deferred
-from pipeline.mail import dkim, hours
+from pipeline.mail import dkim, hours, thumbnail
 from pipeline.mail.compose import Thumbnail, compose, message_id
 from pipeline.mail.smtp import Progress, RecipientRefused, send_smtp, wire_bytes, write_outbox
 from pipeline.mail.throttle import Limit, Throttle
@@ -161,9 +161,18 @@ def run(ctx: StageContext) -> StageResult:
         return StageResult(output=out, hold=refused)
     deployed = ctx.load(Stage.DEPLOY, DeployResult)
     profile = ctx.load(Stage.SCRAPE, BrandProfile)
+    report = ctx.store.get_output(record.key, Stage.QA, GateReport)
+    thumb = thumbnail.from_report(report, ctx.settings.image_max_pixels)
     try:
         result = send_once(
-            ctx.store.conn, record.key, record.generation, record.lead, profile, deployed.url, ctx.settings
+            ctx.store.conn,
+            record.key,
+            record.generation,
+            record.lead,
+            profile,
+            deployed.url,
+            ctx.settings,
+            thumbnail=thumb,
         )
     except RecipientRefused as exc:
         return _reject(ctx, exc)

@@ -187,3 +187,29 @@ def test_the_footer_tells_where_the_address_came_from_and_claims_no_brand_when_d
     assert "lists this address" not in text
     assert f"your address is on {settings.address_source_list}" in text
     assert text.replace("\r\n", "\n").startswith("Hello,\n\nWe built")
+
+
+def test_the_qa_screenshot_becomes_a_linked_thumbnail_and_no_screenshot_means_none(
+    conn: redis.Redis, settings: Settings
+) -> None:
+    import io
+
+    from PIL import Image
+
+    shot = io.BytesIO()
+    Image.new("RGB", (1280, 2400), "#cc3366").save(shot, format="PNG")
+    with_shot = lead_at_email(conn, settings, 12, screenshot=shot.getvalue())
+    without = lead_at_email(conn, settings, 13)
+    assert drain(conn, settings, ["email"], timeout_s=30).outcome == "done"
+    store = Store(conn)
+    msg = _parse(Path(store.get(with_shot.key).email_file or "").read_bytes())  # type: ignore[union-attr]
+    [image] = [p for p in msg.walk() if p.get_content_type() == "image/jpeg"]
+    cid = str(image["Content-ID"]).strip("<>")
+    html = _text(msg, "html")
+    assert f'<a href="{with_shot.site_url}"><img src="cid:{cid}"' in html
+    thumb = Image.open(io.BytesIO(image.get_content()))  # type: ignore[attr-defined]
+    assert thumb.size == (600, 400)  # the top of the page, email-sized
+    assert len(html.encode()) < 100_000 and _text(msg, "plain")
+    plain = _parse(Path(store.get(without.key).email_file or "").read_bytes())  # type: ignore[union-attr]
+    assert not [p for p in plain.walk() if p.get_content_maintype() == "image"]
+    assert "cid:" not in _text(plain, "html")

@@ -3,6 +3,7 @@ aiosmtpd server that records what it accepts: the email tests start from here.""
 
 from __future__ import annotations
 
+import base64
 import socket
 import threading
 import time
@@ -72,6 +73,7 @@ def lead_at_email(
     degraded: bool = False,
     country: str = "UK",
     enqueue: bool = True,
+    screenshot: bytes | None = None,
 ) -> LeadRecord:
     """Lead number `n`: profile, bundle (deployed), QA report stored; state queued at email."""
     address = email or f"owner{n}@shop{n}.example.com"
@@ -86,6 +88,8 @@ def lead_at_email(
     deployed = publish_bundle(settings, site)
     status = "pass" if gates_pass else "fail"
     report = GateReport(url=deployed.url, checks=[GateCheck(name="status", status=status, detail="200")])
+    if screenshot:
+        report.screenshots["desktop"] = base64.b64encode(screenshot).decode()
     record = LeadRecord(key=lead.key, lead=lead, run_id="test-run", stage=Stage.EMAIL, site_url=deployed.url)
     record.state = LeadState.QUEUED
     store.put_output(lead.key, Stage.SCRAPE, profile)
