@@ -64,7 +64,7 @@ class SiteHandler(SimpleHTTPRequestHandler):
     def do_GET(self) -> None:
         """A site file, or the unsubscribe confirmation page."""
         if self.unsubscriber and self.path.startswith(UNSUBSCRIBE):
-            self._unsubscribe_page(post=False)
+            self._unsubscribe(post=False)
             return
         super().do_GET()
 
@@ -80,7 +80,16 @@ class SiteHandler(SimpleHTTPRequestHandler):
         if not (self.unsubscriber and self.path.startswith(UNSUBSCRIBE)):
             self.send_error(HTTPStatus.METHOD_NOT_ALLOWED)
             return
-        self._unsubscribe_page(post=True)
+        self._unsubscribe(post=True)
+
+    def _unsubscribe(self, *, post: bool) -> None:
+        """The unsubscribe endpoint; a Redis outage is a 503 (the mail client or person retries)."""
+        import redis
+
+        try:
+            self._unsubscribe_page(post=post)
+        except (redis.ConnectionError, redis.TimeoutError):
+            self._send(HTTPStatus.SERVICE_UNAVAILABLE, b"unsubscribe is unavailable, try again soon\n", "text/plain")
 
     def _unsubscribe_page(self, *, post: bool) -> None:
         assert self.unsubscriber is not None

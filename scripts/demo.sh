@@ -73,13 +73,28 @@ echo "  built sites:   $PIPELINE_VAR_DIR/sites/ (served while the demo runs at h
 echo "  one lead:      PIPELINE_VAR_DIR=$PIPELINE_VAR_DIR .venv/bin/pipeline lead KEY   (needs: pipeline redis start)"
 echo "  all processes: make run   (Procfile under honcho: workers, rq-dashboard, preview)"
 
+echo
+echo "== unsubscribe: an RFC 8058 one-click POST to the first email's List-Unsubscribe link"
+first_eml=$(ls "$PIPELINE_VAR_DIR"/outbox/*.eml | head -1)
+python - "$first_eml" <<'PY'
+import re, sys, urllib.request
+head = open(sys.argv[1], encoding="utf-8").read().replace("\r\n", "\n").split("\n\n", 1)[0]
+assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in head, "no one-click header"
+url = re.search(r"^List-Unsubscribe: <(http[^>]+)>", head, re.M).group(1)
+req = urllib.request.Request(url, data=b"List-Unsubscribe=One-Click", method="POST")
+print("POST", url, "->", urllib.request.urlopen(req, timeout=10).status)
+PY
+pipeline suppress list
+
 # the demo's promise: every lead with a readable site emailed, exactly one .eml each; the lead
 # whose site is unreachable held for review (PIPELINE_HOLD_DEGRADED), never emailed
 expected=$(pipeline leads | grep -c "emailed" || true)
 held=$(pipeline leads | grep -c "held" || true)
 emails=$(ls "$PIPELINE_VAR_DIR"/outbox/*.eml 2>/dev/null | wc -l)
-if [ "$expected" -ne 3 ] || [ "$emails" -ne 3 ] || [ "$held" -ne 1 ]; then
-  echo "demo: expected 3 emailed leads with one .eml each and 1 held, got $expected leads, $emails files, $held held" >&2
+unsubscribed=$(pipeline suppress list 2>/dev/null | grep -c "unsubscribed" || true)
+if [ "$expected" -ne 3 ] || [ "$emails" -ne 3 ] || [ "$held" -ne 1 ] || [ "$unsubscribed" -ne 1 ]; then
+  echo "demo: expected 3 emailed leads with one .eml each, 1 held and 1 unsubscribe, got $expected leads," \
+    "$emails files, $held held, $unsubscribed unsubscribes" >&2
   exit 1
 fi
-echo "demo OK: 3 leads emailed, 1 held for review (site unreachable), 1 row rejected"
+echo "demo OK: 3 leads emailed, 1 held for review (site unreachable), 1 row rejected, 1 address unsubscribed by one-click"

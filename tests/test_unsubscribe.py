@@ -116,3 +116,17 @@ def _click_through(conn: redis.Redis, footer: str) -> None:
         page.goto(footer)  # coming back shows the done state
         assert page.get_by_role("heading").inner_text() == "You are unsubscribed"
         page.close()
+
+
+def test_with_redis_down_the_endpoint_answers_503_and_the_link_stays_good(settings: Settings, tmp_path: Path) -> None:
+    down = redis.Redis(unix_socket_path=str(tmp_path / "no-redis.sock"))
+    server = make_server(settings.sites_dir, "127.0.0.1", 0, Unsubscriber(down, settings))
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        token = unsubscribe.make_token(unsubscribe.secret(settings), "k", "a@b.example")
+        status, _ = _post(f"{server_url(server)}unsubscribe/{token}", b"List-Unsubscribe=One-Click")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert status == 503

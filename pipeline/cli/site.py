@@ -87,7 +87,10 @@ def serve(obj: Any, host: str | None, port: int | None, root: Path | None) -> No
     from pipeline.preview import make_server, server_url
 
     settings = obj.settings
-    unsubscriber = Unsubscriber(obj.conn, settings)
+    from pipeline import redis_conn
+
+    # connects on the first unsubscribe; the preview server never starts Redis itself
+    unsubscriber = Unsubscriber(redis_conn.connect(settings, start=False), settings)
     try:
         server = make_server(
             root or settings.sites_dir, host or settings.preview_host, port or settings.preview_port, unsubscriber
