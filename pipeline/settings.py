@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 STAGES: tuple[str, ...] = ("scrape", "build", "deploy", "qa", "email")
@@ -170,7 +170,9 @@ class Settings(BaseSettings):
     )
     reply_to: str | None = Field(None, description="Reply-To: of outreach emails; unset = replies go to From.")
     sender_postal_address: str | None = Field(
-        None, description="The sender's postal address, in every footer (CAN-SPAM); required with SMTP."
+        None,
+        validate_default=True,
+        description="The sender's postal address, in every footer (CAN-SPAM); required with SMTP.",
     )
     address_source_list: str = Field(
         "a list of local businesses our agency compiled",
@@ -300,16 +302,23 @@ class Settings(BaseSettings):
         """A relative var dir lives under the checkout, whatever the current directory is."""
         return value if value.is_absolute() else PROJECT_ROOT / value
 
-    @model_validator(mode="after")
-    def _email_settings(self) -> Settings:
-        """SMTP needs the sender's postal address (it is in every footer); send hours must parse."""
-        if self.smtp_host and not (self.sender_postal_address or "").strip():
-            raise ValueError("PIPELINE_SENDER_POSTAL_ADDRESS is required when PIPELINE_SMTP_HOST is set")
-        if self.send_hours is not None:
+    @field_validator("sender_postal_address")
+    @classmethod
+    def _postal_address_with_smtp(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """SMTP needs the sender's postal address: it is in every footer (CAN-SPAM)."""
+        if info.data.get("smtp_host") and not (value or "").strip():
+            raise ValueError("required when PIPELINE_SMTP_HOST is set (it goes in every email's footer)")
+        return value
+
+    @field_validator("send_hours")
+    @classmethod
+    def _send_hours(cls, value: str | None) -> str | None:
+        """Sending hours must parse (`9-17`)."""
+        if value is not None:
             from pipeline.mail.hours import parse_hours
 
-            parse_hours(self.send_hours)
-        return self
+            parse_hours(value)
+        return value
 
     @property
     def redis_dir(self) -> Path:

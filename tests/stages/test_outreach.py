@@ -213,3 +213,15 @@ def test_the_qa_screenshot_becomes_a_linked_thumbnail_and_no_screenshot_means_no
     plain = _parse(Path(store.get(without.key).email_file or "").read_bytes())  # type: ignore[union-attr]
     assert not [p for p in plain.walk() if p.get_content_maintype() == "image"]
     assert "cid:" not in _text(plain, "html")
+
+
+def test_smtp_without_a_postal_address_is_a_one_line_config_error(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    env = {"PIPELINE_VAR_DIR": str(tmp_path), "PIPELINE_SMTP_HOST": "127.0.0.1"}
+    result = CliRunner().invoke(cli, ["suppress", "list"], env=env)
+    assert result.exit_code == 2
+    [line] = result.output.strip().splitlines()
+    assert line.startswith("Error: PIPELINE_SENDER_POSTAL_ADDRESS: required when PIPELINE_SMTP_HOST is set")
