@@ -48,8 +48,8 @@ from pipeline.scrape.photos import candidates as photo_candidates
 from pipeline.scrape.photos import is_photo
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS_DIR = Path(os.environ.get("PIPELINE_CORPUS_DIR", REPO.parent / "shared" / "corpus"))
-CHROMIUM = os.environ.get("PIPELINE_CHROMIUM", "/usr/bin/chromium")
+CORPUS_DIR = Path(os.environ.get("BENCH_CORPUS_DIR", REPO.parent / "shared" / "corpus"))
+CHROMIUM = os.environ.get("PIPELINE_CHROMIUM_PATH", "/usr/bin/chromium")  # the setting's variable
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

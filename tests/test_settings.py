@@ -134,3 +134,14 @@ def test_a_retry_strategy_is_one_word_for_every_stage_or_a_partial_json_override
     assert Settings(retry_strategy="linear").retry_strategy == dict.fromkeys(STAGES, "linear")  # type: ignore[arg-type]
     partial = Settings(retry_strategy='{"email": "fixed"}').retry_strategy  # type: ignore[arg-type]
     assert partial["email"] == "fixed" and partial["scrape"] == "exponential"
+
+
+def test_every_pipeline_variable_named_anywhere_is_a_setting() -> None:
+    """A `PIPELINE_*` name that is not a setting would be refused by every command (cron exports its
+    variables to the jobs, so not even the crontab may use that prefix for its own)."""
+    known = set(config.variable_names())
+    files = [REPO / name for name in ("README.md", "Makefile", "Procfile", "crontab", ".env.example")]
+    for folder in ("pipeline", "workers", "benchmarks", "scripts", "docs"):
+        files += [p for p in (REPO / folder).rglob("*") if p.suffix in (".py", ".sh", ".md")]
+    named = {v for f in files if f.is_file() for v in re.findall(r"PIPELINE_[A-Z][A-Z0-9_]*[A-Z0-9]", f.read_text())}
+    assert named - known == set()
