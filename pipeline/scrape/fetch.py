@@ -29,13 +29,11 @@ from urllib.parse import urljoin, urlsplit
 import backoff
 import requests
 import urllib3.exceptions
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from pipeline import netguard, sniff
 from pipeline.errors import PermanentError, TransientError
 from pipeline.scrape.budget import MemoryBudget, SiteBudget
+from pipeline.scrape.transport import guarded_adapter
 from pipeline.scrape.watchdog import Sockets, Watchdog
 from pipeline.settings import Settings
 
@@ -95,54 +93,6 @@ class Response:
         return self.content.decode("latin-1")
 
 
-def _guarded_adapter(allow_loopback: bool, resolver: netguard.Resolver, sockets: Sockets) -> HTTPAdapter:
-    """An adapter whose connections resolve, check and pin the address they connect to, and hand
-    their sockets to the watchdog."""
-
-    def pinned_conn(conn: HTTPConnection, connect: Callable[[], Any]) -> Any:
-        ips = netguard.resolve_checked(
-            conn._dns_host, conn.port or 80, allow_loopback=allow_loopback, resolver=resolver
-        )
-        original, last = conn._dns_host, None
-        try:
-            for ip in ips:
-                conn._dns_host = str(ip)  # TLS still verifies and sends SNI for `conn.host`
-                try:
-                    sock = connect()
-                    sockets.add(sock)
-                    return sock
-                except urllib3.exceptions.NewConnectionError as exc:
-                    last = exc
-        finally:
-            conn._dns_host = original
-        raise last or PermanentError(f"{conn.host}: no address to connect to")
-
-    class GuardedHTTPConnection(HTTPConnection):
-        def _new_conn(self) -> Any:
-            return pinned_conn(self, super()._new_conn)
-
-    class GuardedHTTPSConnection(HTTPSConnection):
-        def _new_conn(self) -> Any:
-            return pinned_conn(self, super()._new_conn)
-
-        def connect(self) -> None:
-            super().connect()
-            sockets.add(self.sock)  # the TLS socket replaces the raw one after the handshake
-
-    class GuardedHTTPPool(HTTPConnectionPool):
-        ConnectionCls = GuardedHTTPConnection
-
-    class GuardedHTTPSPool(HTTPSConnectionPool):
-        ConnectionCls = GuardedHTTPSConnection
-
-    class GuardedAdapter(HTTPAdapter):
-        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-            super().init_poolmanager(*args, **kwargs)
-            self.poolmanager.pool_classes_by_scheme = {"http": GuardedHTTPPool, "https": GuardedHTTPSPool}
-
-    return GuardedAdapter(max_retries=0)
-
-
 def _retry_after_s(value: str | None) -> float | None:
     """Seconds from a `Retry-After` header (delta-seconds or an HTTP date), None when absent or bad."""
     if not value:
@@ -196,7 +146,7 @@ class Fetcher:
         self.session.headers.update({"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"})
         self.budget: SiteBudget = budget if budget is not None else MemoryBudget()
         self._sockets = Sockets()
-        adapter = _guarded_adapter(settings.allow_loopback, resolver, self._sockets)
+        adapter = guarded_adapter(settings.allow_loopback, resolver, self._sockets)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.requests_sent: list[str] = []
