@@ -12,6 +12,7 @@ REASON ?= paused from make
 help:
 	@echo "make demo     run the whole pipeline on examples/leads.csv (embedded Redis, outbox)"
 	@echo "make test     lint (ruff, mypy) + pytest, as CI runs it"
+	@echo "make chaos    1,000 leads under killed workers, a Redis restart and faulty sites/SMTP"
 	@echo "make run      start Redis (embedded, unless REDIS_URL) and every Procfile process under honcho"
 	@echo "make redis-stop   stop the embedded Redis (it outlives make run on purpose)"
 	@echo "make pause REASON='...' / make resume   stop / restart the line"
@@ -56,6 +57,12 @@ demo: install
 # Redis is a service, not a Procfile process: it is started here (no-op with REDIS_URL) and keeps
 # running after honcho stops, so workers always stop before it. `make redis-stop` stops it.
 # honcho reads no env file itself (-e /dev/null): every `pipeline` process reads the same one.
+# The chaos suite: real workers under a killer, a Redis restart, faulty sites and SMTP, then
+# reconcile; fails on any stranded lead or duplicate email. CHAOS_LEADS=200 for a quicker run.
+CHAOS_LEADS ?= 1000
+chaos: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m benchmarks.chaos --leads $(CHAOS_LEADS)
+
 run: install
 	$(BIN)/pipeline redis start
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -e /dev/null

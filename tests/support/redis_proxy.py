@@ -17,17 +17,23 @@ MULTI = b"*1\r\n$5\r\nMULTI\r\n"
 
 @dataclass
 class CutRule:
-    """Cut the next `times` transactions whose commands contain `marker`, before their EXEC."""
+    """Cut up to `times` transactions whose commands contain `marker`, before their EXEC: every
+    `every`-th such transaction (1 = each one)."""
 
     marker: bytes
     times: int = 1
+    every: int = 1
+    seen: int = 0
     cuts: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def take(self, transaction: bytes) -> bool:
         """Whether to cut this transaction (counts it)."""
         with self.lock:
-            if self.marker in transaction and self.cuts < self.times:
+            if self.marker not in transaction:
+                return False
+            self.seen += 1
+            if self.cuts < self.times and self.seen % self.every == 0:
                 self.cuts += 1
                 return True
             return False
@@ -92,7 +98,11 @@ def redis_proxy(upstream_url: str, rule: CutRule | None = None, db: int = 0) -> 
                 continue
             except OSError:
                 return
-            server = _upstream(upstream_url)
+            try:
+                server = _upstream(upstream_url)
+            except OSError:  # Redis is down (restarting): the client sees a closed connection
+                _close(client)
+                continue
             threading.Thread(target=_pump_up, args=(client, server, rule), daemon=True).start()
             threading.Thread(target=_pump_down, args=(server, client), daemon=True).start()
 

@@ -1,0 +1,455 @@
+"""The project's chaos suite (`make chaos`): the whole line under fire, then proof nothing strands.
+
+Real `pipeline worker` processes (one queue each) run on a private Redis (append-only, fsync
+always) while a killer SIGKILLs a random worker every few seconds and restarts it, workers that
+die right after dequeue take jobs into RQ's intermediate list, the build workers talk to Redis
+through a proxy that cuts some commit transactions just before EXEC, Redis itself is killed and
+restarted mid-run, the prospect sites stall/reset/5xx/truncate and the SMTP server answers
+4xx/5xx, drops mid-DATA or loses its final reply. Then: workers stop, `pipeline reconcile` and two
+`pipeline drain`s at once run until quiet, and the invariants are checked: every lead in exactly
+one terminal state, no Message-ID or recipient twice at the SMTP server, no email for a lead whose
+gates failed, every permanent send failure compensated, DLQ = dead leads; then `dlq requeue
+--all` must converge to the same invariants.
+
+    python -m benchmarks.chaos --leads 1000            # prints the figures; exit 1 on a violation
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import redis
+from rq import Worker
+
+from benchmarks.chaos_faults import BOUNCE_EVERY, Faults, FaultySites, FaultySmtp
+from pipeline import ingest, redis_conn, runtime
+from pipeline.drain import enqueue_due
+from pipeline.models import TERMINAL_STATES, GateReport, LeadRecord, LeadState, SiteBundle, Stage
+from pipeline.queues import all_queues, parse_job_id
+from pipeline.reconcile import reconcile
+from pipeline.settings import Settings
+from pipeline.store import Store, state_key
+from tests.support.redis_proxy import CutRule, redis_proxy
+from tests.support.servers import serve_directory
+
+REPO = Path(__file__).resolve().parents[1]
+PIPELINE = str(Path(sys.executable).parent / "pipeline")
+
+
+@dataclass
+class ChaosConfig:
+    """One chaos run."""
+
+    leads: int = 1000
+    chaos_s: float = 420.0  # the killer stops after this long (or once every lead is terminal)
+    kill_every_s: float = 3.0
+    scrape_workers: int = 2
+    redis_restarts: int = 1
+    doomed_every: int = 4  # every n-th kill tick, a worker also dies right after taking a job
+    exec_cuts: int = 10  # commit transactions cut before EXEC (every 5th of the build workers')
+    quiet_timeout_s: float = 600.0
+    reconcile_every_s: float = 15.0  # cron's `pipeline reconcile`, compressed in time
+    seed: int = 15
+    keep: bool = False  # keep logs and data even when every invariant holds
+    faults: Faults = field(default_factory=Faults)
+
+
+@dataclass
+class Figures:
+    """What a run did and found."""
+
+    leads: int = 0
+    seconds: float = 0.0
+    kills: int = 0
+    doomed: int = 0
+    redis_restarts: int = 0
+    exec_cuts: int = 0
+    faults: dict[str, int] = field(default_factory=dict)
+    terminal: dict[str, int] = field(default_factory=dict)
+    stranded: int = 0
+    reconciled: int = 0
+    violations: list[str] = field(default_factory=list)
+    duplicates: int = 0
+    emails: int = 0
+    after_requeue: dict[str, int] = field(default_factory=dict)
+
+
+class RedisServer:
+    """A private redis-server process (append-only, fsync always) that can be killed and restarted."""
+
+    def __init__(self, root: Path) -> None:
+        self.dir = root / "redis"
+        self.dir.mkdir(parents=True)
+        self.sock = self.dir / "r.sock"
+        self.url = f"unix://{self.sock}"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    def start(self) -> None:
+        """Start (or restart on the same data) and wait until it answers."""
+        self.sock.unlink(missing_ok=True)
+        args = [str(redis_conn.redis_binary()), "--port", "0", "--unixsocket", str(self.sock), "--dir", str(self.dir)]
+        args += ["--appendonly", "yes", "--appendfsync", "always", "--save", "", "--logfile", "redis.log"]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.Redis.from_url(self.url)
+        for _ in range(200):
+            with contextlib.suppress(redis.ConnectionError, redis.BusyLoadingError, OSError):
+                if client.ping():
+                    return
+            time.sleep(0.05)
+        raise RuntimeError("chaos: redis-server did not start")
+
+    def kill(self) -> None:
+        """SIGKILL the server."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class Line:
+    """The worker processes of the line, one queue each, that the killer picks from."""
+
+    def __init__(self, env: dict[str, str], proxied_env: dict[str, str], cfg: ChaosConfig, logs: Path) -> None:
+        self.env, self.proxied_env, self.logs = env, proxied_env, logs
+        self.slots = [s.value for s in Stage for _ in range(cfg.scrape_workers if s == Stage.SCRAPE else 1)]
+        self.procs: list[subprocess.Popen[bytes] | None] = [None] * len(self.slots)
+        for i in range(len(self.slots)):
+            self.start(i)
+
+    def start(self, i: int) -> None:
+        """Start worker slot i."""
+        stage = self.slots[i]
+        env = self.proxied_env if stage == Stage.BUILD else self.env
+        cmd = [PIPELINE, "worker", "--queues", stage, "--no-scheduler", "--maintenance-interval-s", "5"]
+        with open(self.logs / f"worker-{i}-{stage}.log", "ab") as log:
+            self.procs[i] = subprocess.Popen(cmd, env=env, stdout=log, stderr=log, cwd=REPO)
+
+    def registered(self, conn: redis.Redis) -> list[int]:
+        """Slots whose worker is up: alive and registered in Redis (so a kill hits a working one)."""
+        pids = {w.pid for w in Worker.all(connection=conn)}
+        return [i for i, p in enumerate(self.procs) if p is not None and p.poll() is None and p.pid in pids]
+
+    def kill(self, i: int) -> None:
+        """SIGKILL worker slot i."""
+        proc = self.procs[i]
+        if proc is not None:
+            proc.kill()
+            proc.wait()
+
+    def stop(self) -> None:
+        """Stop every worker (SIGKILL: as brutal as the rest)."""
+        for i in range(len(self.slots)):
+            self.kill(i)
+
+
+def _pipeline(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([PIPELINE, *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout)
+
+
+def _scheduler(url: str, stop: threading.Event) -> None:
+    """The line's one scheduler (workers run without theirs, so a kill never strands its lock)."""
+    while not stop.is_set():
+        with contextlib.suppress(redis.RedisError, OSError):
+            conn = redis.Redis.from_url(url)
+            enqueue_due(conn, all_queues(conn))
+            conn.close()
+        stop.wait(1.0)
+
+
+def _reconciler(settings: Settings, every_s: float, stop: threading.Event, figures: Figures) -> None:
+    """`pipeline reconcile` as cron runs it, every few seconds here (the grace period is 3 s)."""
+    while not stop.wait(every_s):
+        with contextlib.suppress(redis.RedisError, OSError):
+            conn = redis.Redis.from_url(str(settings.redis_url))
+            figures.reconciled += reconcile(conn, settings).requeued
+            conn.close()
+
+
+def _active(conn: redis.Redis) -> int:
+    counts = Store(conn).counts_by_state()
+    return sum(n for s, n in counts.items() if s not in TERMINAL_STATES)
+
+
+def _age_intermediate(conn: redis.Redis) -> None:
+    """Time travel for jobs stuck in RQ's intermediate lists (their worker died right after taking
+    them): mark them first seen two minutes ago, so the next maintenance pass fails them now
+    instead of a minute from now. Only in the quiet phase, when no worker holds a job there."""
+    for q in all_queues(conn):
+        for jid in q.intermediate_queue.get_job_ids():
+            conn.set(q.intermediate_queue.get_first_seen_key(jid), time.time() - 120, ex=3600)
+
+
+def settle(env: dict[str, str], settings: Settings, timeout_s: float, figures: Figures) -> bool:
+    """Reconcile and two drains at once, until every lead is terminal; False on timeout."""
+    conn = redis.Redis.from_url(str(settings.redis_url))
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        _age_intermediate(conn)
+        figures.reconciled += reconcile(conn, settings).requeued
+        if _active(conn) == 0:
+            return True
+        drains = [
+            subprocess.Popen([PIPELINE, "drain", "--timeout-s", "20"], env=env, cwd=REPO, stdout=subprocess.DEVNULL)
+            for _ in range(2)
+        ]
+        for d in drains:
+            d.wait(timeout=120)
+    return _active(conn) == 0
+
+
+def check(conn: redis.Redis, smtp: FaultySmtp, sites_dir: Path, keys: set[str], figures: Figures) -> list[str]:
+    """The invariants; returns the violations (empty when all hold)."""
+    bad: list[str] = []
+    store = Store(conn)
+    members: Counter[str] = Counter()
+    for state in LeadState:
+        members.update(m.decode() for m in conn.smembers(state_key(state)))  # type: ignore[union-attr]
+    records = {r.key: r for r in store.iter_leads(keys)}
+    figures.terminal = dict(Counter(r.state.value for r in records.values()))
+    active = [k for k, r in records.items() if not r.state.terminal]
+    figures.stranded = len(active)
+    if active:
+        bad.append(f"{len(active)} lead(s) not terminal, e.g. {_explain(records[active[0]])}")
+    twice = [k for k, n in members.items() if n > 1]
+    if twice or set(members) != keys or len(records) != len(keys):
+        bad.append(f"state index: {len(twice)} lead(s) in two states, {len(keys ^ set(members))} missing/extra")
+    ids = Counter(d.message_id for d in smtp.handler.delivered)
+    rcpts = Counter(r for d in smtp.handler.delivered for r in d.recipients)
+    figures.emails = len(smtp.handler.delivered)
+    figures.duplicates = sum(n - 1 for n in ids.values() if n > 1) + sum(n - 1 for n in rcpts.values() if n > 1)
+    if figures.duplicates:
+        bad.append(f"{figures.duplicates} duplicate email(s) at the SMTP server")
+    for key, record in records.items():
+        report = store.get_output(key, Stage.QA, GateReport)
+        if report is not None and not report.passed and record.lead.email in rcpts:
+            bad.append(f"lead {key} was emailed although its gates failed")
+        refused = record.state == LeadState.REJECTED or "SMTP 5" in (record.last_error or "")
+        if record.stage == Stage.EMAIL and record.state in (LeadState.DEAD, LeadState.REJECTED) and refused:
+            bundle = store.get_output(key, Stage.BUILD, SiteBundle)
+            if bundle is not None and (sites_dir / bundle.slug).exists():
+                bad.append(f"lead {key}: permanent send failure but site {bundle.slug} still deployed")
+    dlq = set()
+    for q in all_queues(conn):
+        for jid in conn.zrange(q.failed_job_registry.key, 0, -1):
+            key, _, generation = parse_job_id(jid.decode())
+            if key in records and records[key].generation == generation:
+                dlq.add(key)
+    dead = {k for k, r in records.items() if r.state == LeadState.DEAD}
+    if dlq != dead:
+        bad.append(f"DLQ != dead leads: {len(dlq - dead)} in the DLQ only, {len(dead - dlq)} dead only")
+    return bad
+
+
+def _explain(record: LeadRecord) -> str:
+    last = record.history[-1] if record.history else None
+    return (
+        f"{record.key} {record.state.value} at {record.stage.value}: {last.event if last else ''} {record.last_error}"
+    )
+
+
+def run(cfg: ChaosConfig, out: Any = sys.stdout) -> Figures:
+    """One chaos run; returns its figures (violations listed in them)."""
+    figures = Figures(leads=cfg.leads)
+    start = time.monotonic()
+    root = Path(tempfile.mkdtemp(prefix="chaos-", dir="/tmp"))
+    server = RedisServer(root)
+    sites, smtp = FaultySites(cfg.faults), FaultySmtp(cfg.faults)
+    var, logs = root / "var", root / "logs"
+    (var / "sites").mkdir(parents=True)
+    logs.mkdir()
+    stop = threading.Event()
+    rule = CutRule(marker=b"pl:out:", times=cfg.exec_cuts, every=5)
+    line: Line | None = None
+    try:
+        with serve_directory(var / "sites") as preview, redis_proxy(server.url, rule) as proxied:
+            values = _values(server.url, var, preview, smtp.port)
+            settings = Settings(**values)
+            runtime.install(settings)
+            env = _env(values)
+            conn = redis.Redis.from_url(server.url)
+            report_ = ingest.ingest_file(_write_csv(root / "leads.csv", sites, cfg.leads), conn, settings)
+            keys = Store(conn).run_leads(report_.run_id)
+            print(f"chaos: {len(keys)} leads ingested; workers starting", file=out)
+            threading.Thread(target=_scheduler, args=(server.url, stop), daemon=True).start()
+            threading.Thread(
+                target=_reconciler, args=(settings, cfg.reconcile_every_s, stop, figures), daemon=True
+            ).start()
+            line = Line(env, {**env, "REDIS_URL": proxied}, cfg, logs)
+            _chaos(cfg, conn, server, line, env, figures, out)
+            line.stop()
+            stop.set()
+            print(f"chaos over after {time.monotonic() - start:.0f}s: reconcile + two drains at once", file=out)
+            settle(env, settings, cfg.quiet_timeout_s, figures)
+            print(f"settled after {time.monotonic() - start:.0f}s; {rule.cuts} commit(s) cut", file=out)
+            figures.exec_cuts = rule.cuts
+            figures.violations = check(conn, smtp, var / "sites", keys, figures)
+            # Operators requeue the dead: that must converge to the same invariants.
+            _pipeline(env, "dlq", "requeue", "--all")
+            settle(env, settings, cfg.quiet_timeout_s, figures)
+            figures.violations += [f"after dlq requeue: {v}" for v in check(conn, smtp, var / "sites", keys, figures)]
+            figures.after_requeue = figures.terminal
+    finally:
+        stop.set()
+        if line is not None:
+            line.stop()
+        sites.close()
+        smtp.close()
+        server.kill()
+    figures.faults = dict(cfg.faults.injected)
+    figures.seconds = time.monotonic() - start
+    if figures.violations or cfg.keep:
+        print(f"chaos: logs and data kept in {root}", file=out)
+    else:
+        shutil.rmtree(root, ignore_errors=True)
+    return figures
+
+
+def _chaos(
+    cfg: ChaosConfig,
+    conn: redis.Redis,
+    server: RedisServer,
+    line: Line,
+    env: dict[str, str],
+    figures: Figures,
+    out: Any,
+) -> None:
+    """The killer: every few seconds SIGKILL a random worker that is up (registered in Redis) and
+    restart it; now and then a worker that dies right after dequeue; Redis killed and restarted."""
+    rng = random.Random(cfg.seed)
+    restarts_at = [cfg.chaos_s * (i + 1) / (cfg.redis_restarts + 2) for i in range(cfg.redis_restarts)]
+    waited = time.monotonic()
+    while len(line.registered(conn)) < len(line.slots) and time.monotonic() - waited < 120:
+        time.sleep(0.5)  # the clock starts once the line is up (process start-up is slow on a busy host)
+    print(f"  line up after {time.monotonic() - waited:.0f}s", file=out)
+    t0 = time.monotonic()
+    tick = 0
+    while time.monotonic() - t0 < cfg.chaos_s:
+        time.sleep(cfg.kill_every_s)
+        tick += 1
+        with contextlib.suppress(redis.RedisError):
+            up = line.registered(conn)
+            if up:
+                i = rng.choice(up)
+                line.kill(i)
+                figures.kills += 1
+                line.start(i)
+        if tick % cfg.doomed_every == 0:
+            cmd = [sys.executable, "-m", "tests.support.doomed", server.url, rng.choice(line.slots), "after-dequeue"]
+            subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            figures.doomed += 1
+        if restarts_at and time.monotonic() - t0 > restarts_at[0]:
+            restarts_at.pop(0)
+            server.kill()
+            server.start()
+            figures.redis_restarts += 1
+        with contextlib.suppress(redis.RedisError):
+            counts = {s.value: n for s, n in Store(conn).counts_by_state().items() if n}
+            print(f"  t={time.monotonic() - t0:4.0f}s kills={figures.kills} {counts}", file=out)
+            if _active(conn) == 0 and not restarts_at:
+                return
+
+
+def _values(url: str, var: Path, preview: str, smtp_port: int) -> dict[str, Any]:
+    """The line's settings for a chaos run: fast retries, short timeouts, SMTP to the faulty server."""
+    return {
+        "REDIS_URL": url,
+        "var_dir": var,
+        "allow_loopback": True,
+        "public_base_url": preview,
+        "smtp_host": "127.0.0.1",
+        "smtp_port": smtp_port,
+        "smtp_timeout_s": 5.0,
+        "sender_postal_address": "1 Chaos Street, Testville",
+        "send_cap_per_window": 1_000_000,
+        "send_cap_per_day": 1_000_000,
+        "send_domain_cap": 1_000_000,
+        "scrape_offsite_assets": False,
+        "fetch_retries": 0,
+        "fetch_connect_timeout_s": 2.0,
+        "fetch_read_timeout_s": 2.0,
+        "fetch_deadline_s": 4.0,
+        "retry_base_s": 1.0,
+        "retry_cap_s": dict.fromkeys([s.value for s in Stage], 2),
+        "job_timeout_s": {"scrape": 20, "build": 30, "deploy": 20, "qa": 30, "email": 20},
+        "reconcile_grace_s": 3,
+    }
+
+
+def _env(values: dict[str, Any]) -> dict[str, str]:
+    """The same settings as environment variables for the worker and CLI processes."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIPELINE_") and k != "REDIS_URL"}
+    for name, value in values.items():
+        var = name if name == "REDIS_URL" else f"PIPELINE_{name.upper()}"
+        env[var] = (
+            json.dumps(value) if isinstance(value, dict) else str(int(value) if isinstance(value, bool) else value)
+        )
+    env["PIPELINE_LOG_LEVEL"] = "WARNING"
+    return env
+
+
+def _write_csv(path: Path, sites: FaultySites, n: int) -> Path:
+    lines = ["company,website,email"]
+    for i in range(n):
+        who = "bounce" if i % BOUNCE_EVERY == 11 else "owner"
+        lines.append(f"Chaos Shop {i},{sites.url(i)},{who}{i}@shop{i}.example.com")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def report(figures: Figures, out: Any = sys.stdout) -> None:
+    """Print the figures."""
+    print(f"leads            {figures.leads} in {figures.seconds:.0f}s", file=out)
+    print(f"kills            {figures.kills} workers SIGKILLed, {figures.doomed} died right after dequeue", file=out)
+    print(
+        f"redis            {figures.redis_restarts} restart(s), {figures.exec_cuts} commit(s) cut before EXEC", file=out
+    )
+    print(f"faults           {sum(figures.faults.values())}: {dict(sorted(figures.faults.items()))}", file=out)
+    print(f"reconcile        {figures.reconciled} lead(s) re-enqueued", file=out)
+    print(f"terminal         {dict(sorted(figures.terminal.items()))}", file=out)
+    print(f"stranded         {figures.stranded}", file=out)
+    print(f"emails           {figures.emails} accepted at the SMTP server, {figures.duplicates} duplicate(s)", file=out)
+    print(f"violations       {len(figures.violations)}", file=out)
+    for v in figures.violations[:20]:
+        print(f"  - {v}", file=out)
+
+
+def main() -> None:
+    """`python -m benchmarks.chaos`."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--leads", type=int, default=1000)
+    parser.add_argument("--chaos-s", type=float, default=420.0, help="how long the killer runs at most")
+    parser.add_argument("--kill-every-s", type=float, default=3.0)
+    parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--keep", action="store_true", help="keep logs and data under /tmp/chaos-*")
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    cfg = ChaosConfig(
+        leads=args.leads,
+        chaos_s=args.chaos_s,
+        kill_every_s=args.kill_every_s,
+        seed=args.seed,
+        keep=args.keep,
+        faults=Faults(args.seed),
+    )
+    figures = run(cfg)
+    report(figures)
+    sys.exit(1 if figures.violations else 0)
+
+
+if __name__ == "__main__":
+    main()
