@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
-import os
 import random
 import shutil
 import signal
@@ -34,21 +32,29 @@ from pathlib import Path
 from typing import Any
 
 import redis
-from rq import Worker
 
-from benchmarks.chaos_faults import BOUNCE_EVERY, Faults, FaultySites, FaultySmtp
-from pipeline import ingest, redis_conn, runtime
-from pipeline.drain import enqueue_due
-from pipeline.models import TERMINAL_STATES, GateReport, LeadRecord, LeadState, SiteBundle, Stage
+from benchmarks.chaos_faults import Faults, FaultySites, FaultySmtp
+from benchmarks.chaos_line import (
+    PIPELINE,
+    REPO,
+    Line,
+    RedisServer,
+    active,
+    age_intermediate,
+    chaos_values,
+    env_for,
+    pipeline,
+    scheduler,
+    write_csv,
+)
+from pipeline import ingest, runtime
+from pipeline.models import GateReport, LeadRecord, LeadState, SiteBundle, Stage
 from pipeline.queues import all_queues, parse_job_id
 from pipeline.reconcile import reconcile
 from pipeline.settings import Settings
 from pipeline.store import Store, state_key
 from tests.support.redis_proxy import CutRule, redis_proxy
 from tests.support.servers import serve_directory
-
-REPO = Path(__file__).resolve().parents[1]
-PIPELINE = str(Path(sys.executable).parent / "pipeline")
 
 
 @dataclass
@@ -89,88 +95,6 @@ class Figures:
     after_requeue: dict[str, int] = field(default_factory=dict)
 
 
-class RedisServer:
-    """A private redis-server process (append-only, fsync always) that can be killed and restarted."""
-
-    def __init__(self, root: Path) -> None:
-        self.dir = root / "redis"
-        self.dir.mkdir(parents=True)
-        self.sock = self.dir / "r.sock"
-        self.url = f"unix://{self.sock}"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.start()
-
-    def start(self) -> None:
-        """Start (or restart on the same data) and wait until it answers."""
-        self.sock.unlink(missing_ok=True)
-        args = [str(redis_conn.redis_binary()), "--port", "0", "--unixsocket", str(self.sock), "--dir", str(self.dir)]
-        args += ["--appendonly", "yes", "--appendfsync", "always", "--save", "", "--logfile", "redis.log"]
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.Redis.from_url(self.url)
-        for _ in range(200):
-            with contextlib.suppress(redis.ConnectionError, redis.BusyLoadingError, OSError):
-                if client.ping():
-                    return
-            time.sleep(0.05)
-        raise RuntimeError("chaos: redis-server did not start")
-
-    def kill(self) -> None:
-        """SIGKILL the server."""
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
-
-
-class Line:
-    """The worker processes of the line, one queue each, that the killer picks from."""
-
-    def __init__(self, env: dict[str, str], proxied_env: dict[str, str], cfg: ChaosConfig, logs: Path) -> None:
-        self.env, self.proxied_env, self.logs = env, proxied_env, logs
-        self.slots = [s.value for s in Stage for _ in range(cfg.scrape_workers if s == Stage.SCRAPE else 1)]
-        self.procs: list[subprocess.Popen[bytes] | None] = [None] * len(self.slots)
-        for i in range(len(self.slots)):
-            self.start(i)
-
-    def start(self, i: int) -> None:
-        """Start worker slot i."""
-        stage = self.slots[i]
-        env = self.proxied_env if stage == Stage.BUILD else self.env
-        cmd = [PIPELINE, "worker", "--queues", stage, "--no-scheduler", "--maintenance-interval-s", "5"]
-        with open(self.logs / f"worker-{i}-{stage}.log", "ab") as log:
-            self.procs[i] = subprocess.Popen(cmd, env=env, stdout=log, stderr=log, cwd=REPO)
-
-    def registered(self, conn: redis.Redis) -> list[int]:
-        """Slots whose worker is up: alive and registered in Redis (so a kill hits a working one)."""
-        pids = {w.pid for w in Worker.all(connection=conn)}
-        return [i for i, p in enumerate(self.procs) if p is not None and p.poll() is None and p.pid in pids]
-
-    def kill(self, i: int) -> None:
-        """SIGKILL worker slot i."""
-        proc = self.procs[i]
-        if proc is not None:
-            proc.kill()
-            proc.wait()
-
-    def stop(self) -> None:
-        """Stop every worker (SIGKILL: as brutal as the rest)."""
-        for i in range(len(self.slots)):
-            self.kill(i)
-
-
-def _pipeline(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([PIPELINE, *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout)
-
-
-def _scheduler(url: str, stop: threading.Event) -> None:
-    """The line's one scheduler (workers run without theirs, so a kill never strands its lock)."""
-    while not stop.is_set():
-        with contextlib.suppress(redis.RedisError, OSError):
-            conn = redis.Redis.from_url(url)
-            enqueue_due(conn, all_queues(conn))
-            conn.close()
-        stop.wait(1.0)
-
-
 def _reconciler(settings: Settings, every_s: float, stop: threading.Event, figures: Figures) -> None:
     """`pipeline reconcile` as cron runs it, every few seconds here (the grace period is 3 s)."""
     while not stop.wait(every_s):
@@ -180,28 +104,14 @@ def _reconciler(settings: Settings, every_s: float, stop: threading.Event, figur
             conn.close()
 
 
-def _active(conn: redis.Redis) -> int:
-    counts = Store(conn).counts_by_state()
-    return sum(n for s, n in counts.items() if s not in TERMINAL_STATES)
-
-
-def _age_intermediate(conn: redis.Redis) -> None:
-    """Time travel for jobs stuck in RQ's intermediate lists (their worker died right after taking
-    them): mark them first seen two minutes ago, so the next maintenance pass fails them now
-    instead of a minute from now. Only in the quiet phase, when no worker holds a job there."""
-    for q in all_queues(conn):
-        for jid in q.intermediate_queue.get_job_ids():
-            conn.set(q.intermediate_queue.get_first_seen_key(jid), time.time() - 120, ex=3600)
-
-
 def settle(env: dict[str, str], settings: Settings, timeout_s: float, figures: Figures) -> bool:
     """Reconcile and two drains at once, until every lead is terminal; False on timeout."""
     conn = redis.Redis.from_url(str(settings.redis_url))
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        _age_intermediate(conn)
+        age_intermediate(conn)
         figures.reconciled += reconcile(conn, settings).requeued
-        if _active(conn) == 0:
+        if active(conn) == 0:
             return True
         drains = [
             subprocess.Popen([PIPELINE, "drain", "--timeout-s", "20"], env=env, cwd=REPO, stdout=subprocess.DEVNULL)
@@ -209,7 +119,7 @@ def settle(env: dict[str, str], settings: Settings, timeout_s: float, figures: F
         ]
         for d in drains:
             d.wait(timeout=120)
-    return _active(conn) == 0
+    return active(conn) == 0
 
 
 def check(conn: redis.Redis, smtp: FaultySmtp, sites_dir: Path, keys: set[str], figures: Figures) -> list[str]:
@@ -277,19 +187,19 @@ def run(cfg: ChaosConfig, out: Any = sys.stdout) -> Figures:
     line: Line | None = None
     try:
         with serve_directory(var / "sites") as preview, redis_proxy(server.url, rule) as proxied:
-            values = _values(server.url, var, preview, smtp.port)
+            values = chaos_values(server.url, var, preview, smtp.port)
             settings = Settings(**values)
             runtime.install(settings)
-            env = _env(values)
+            env = env_for(values)
             conn = redis.Redis.from_url(server.url)
-            report_ = ingest.ingest_file(_write_csv(root / "leads.csv", sites, cfg.leads), conn, settings)
+            report_ = ingest.ingest_file(write_csv(root / "leads.csv", sites, cfg.leads), conn, settings)
             keys = Store(conn).run_leads(report_.run_id)
             print(f"chaos: {len(keys)} leads ingested; workers starting", file=out)
-            threading.Thread(target=_scheduler, args=(server.url, stop), daemon=True).start()
+            threading.Thread(target=scheduler, args=(server.url, stop), daemon=True).start()
             threading.Thread(
                 target=_reconciler, args=(settings, cfg.reconcile_every_s, stop, figures), daemon=True
             ).start()
-            line = Line(env, {**env, "REDIS_URL": proxied}, cfg, logs)
+            line = Line(env, {**env, "REDIS_URL": proxied}, cfg.scrape_workers, logs)
             _chaos(cfg, conn, server, line, env, figures, out)
             line.stop()
             stop.set()
@@ -299,7 +209,7 @@ def run(cfg: ChaosConfig, out: Any = sys.stdout) -> Figures:
             figures.exec_cuts = rule.cuts
             figures.violations = check(conn, smtp, var / "sites", keys, figures)
             # Operators requeue the dead: that must converge to the same invariants.
-            _pipeline(env, "dlq", "requeue", "--all")
+            pipeline(env, "dlq", "requeue", "--all")
             settle(env, settings, cfg.quiet_timeout_s, figures)
             figures.violations += [f"after dlq requeue: {v}" for v in check(conn, smtp, var / "sites", keys, figures)]
             figures.after_requeue = figures.terminal
@@ -360,55 +270,8 @@ def _chaos(
         with contextlib.suppress(redis.RedisError):
             counts = {s.value: n for s, n in Store(conn).counts_by_state().items() if n}
             print(f"  t={time.monotonic() - t0:4.0f}s kills={figures.kills} {counts}", file=out)
-            if _active(conn) == 0 and not restarts_at:
+            if active(conn) == 0 and not restarts_at:
                 return
-
-
-def _values(url: str, var: Path, preview: str, smtp_port: int) -> dict[str, Any]:
-    """The line's settings for a chaos run: fast retries, short timeouts, SMTP to the faulty server."""
-    return {
-        "REDIS_URL": url,
-        "var_dir": var,
-        "allow_loopback": True,
-        "public_base_url": preview,
-        "smtp_host": "127.0.0.1",
-        "smtp_port": smtp_port,
-        "smtp_timeout_s": 5.0,
-        "sender_postal_address": "1 Chaos Street, Testville",
-        "send_cap_per_window": 1_000_000,
-        "send_cap_per_day": 1_000_000,
-        "send_domain_cap": 1_000_000,
-        "scrape_offsite_assets": False,
-        "fetch_retries": 0,
-        "fetch_connect_timeout_s": 2.0,
-        "fetch_read_timeout_s": 2.0,
-        "fetch_deadline_s": 4.0,
-        "retry_base_s": 1.0,
-        "retry_cap_s": dict.fromkeys([s.value for s in Stage], 2),
-        "job_timeout_s": {"scrape": 20, "build": 30, "deploy": 20, "qa": 30, "email": 20},
-        "reconcile_grace_s": 3,
-    }
-
-
-def _env(values: dict[str, Any]) -> dict[str, str]:
-    """The same settings as environment variables for the worker and CLI processes."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIPELINE_") and k != "REDIS_URL"}
-    for name, value in values.items():
-        var = name if name == "REDIS_URL" else f"PIPELINE_{name.upper()}"
-        env[var] = (
-            json.dumps(value) if isinstance(value, dict) else str(int(value) if isinstance(value, bool) else value)
-        )
-    env["PIPELINE_LOG_LEVEL"] = "WARNING"
-    return env
-
-
-def _write_csv(path: Path, sites: FaultySites, n: int) -> Path:
-    lines = ["company,website,email"]
-    for i in range(n):
-        who = "bounce" if i % BOUNCE_EVERY == 11 else "owner"
-        lines.append(f"Chaos Shop {i},{sites.url(i)},{who}{i}@shop{i}.example.com")
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 def report(figures: Figures, out: Any = sys.stdout) -> None:
