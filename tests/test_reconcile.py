@@ -166,5 +166,5 @@ def test_reconcile_cli_prints_what_it_did_and_json(
 
     out = runner.invoke(cli, ["reconcile", "--json"], env=env)
     assert out.exit_code == 0, out.output
-    data = json.loads(out.output)
+    data = json.loads(out.stdout)  # the stranded alert is logged on stderr
     assert data["requeued"] == 1 and data["findings"][0]["job_id"] == job_id(key, Stage.SCRAPE, 1)
