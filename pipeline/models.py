@@ -277,7 +277,7 @@ class GateReport(BaseModel):
     url: str
     checks: list[GateCheck]
     screenshots: dict[str, str] = Field(
-        default_factory=dict, description="View (`desktop`, `mobile`) → base64 PNG of the page; the email's thumbnail."
+        default_factory=dict, description="view (desktop, mobile, prospect) → Redis key of its WebP"
     )
 
     @property

@@ -1,13 +1,13 @@
 """The preview thumbnail in the email: the QA stage's screenshot of the deployed site (desktop view
-first), decoded under the pixel cap, cropped to the top of the page and shrunk to a small JPEG.
-No screenshot (or an unusable one), no thumbnail: the email never invents a picture."""
+first; the gate report names the Redis key of each view's image), decoded under the pixel cap,
+cropped to the top of the page and shrunk to a small JPEG. No screenshot (or an unusable or expired
+one), no thumbnail: the email never invents a picture."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
 
+import redis
 from PIL import Image
 
 from pipeline.mail.compose import Thumbnail
@@ -20,17 +20,18 @@ MAX_HEIGHT_PX = 400
 VIEWS = ("desktop", "mobile")
 
 
-def from_report(report: GateReport | None, max_pixels: int) -> Thumbnail | None:
+def from_report(conn: redis.Redis, report: GateReport | None, max_pixels: int) -> Thumbnail | None:
     """A JPEG thumbnail of the report's first usable screenshot, or None."""
     if report is None:
         return None
     for view in VIEWS:
-        encoded = report.screenshots.get(view)
-        if not encoded:
+        key = report.screenshots.get(view)
+        data = conn.get(key) if key else None
+        if not isinstance(data, bytes):
             continue
         try:
-            image = decode(base64.b64decode(encoded, validate=True), max_pixels=max_pixels)
-        except (UnsafeAsset, binascii.Error, ValueError):
+            image = decode(data, max_pixels=max_pixels)
+        except UnsafeAsset:
             continue
         return Thumbnail(_jpeg(image), "jpeg")
     return None

@@ -162,7 +162,7 @@ def run(ctx: StageContext) -> StageResult:
     deployed = ctx.load(Stage.DEPLOY, DeployResult)
     profile = ctx.load(Stage.SCRAPE, BrandProfile)
     report = ctx.store.get_output(record.key, Stage.QA, GateReport)
-    thumb = thumbnail.from_report(report, ctx.settings.image_max_pixels)
+    thumb = thumbnail.from_report(ctx.store.conn, report, ctx.settings.image_max_pixels)
     try:
         result = send_once(
             ctx.store.conn,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import socket
+import time
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -176,3 +177,14 @@ def test_an_international_domain_is_addressed_in_its_ascii_form(conn: redis.Redi
     assert lead.email == "info@xn--bckerei-kunz-gcb.de"
     result = email_stage.send_once(conn, "q4", 1, lead, PROFILE, SITE, settings)
     assert b"info@xn--bckerei-kunz-gcb.de" in Path(result.location).read_bytes()
+
+
+def test_a_silent_server_times_out_and_a_421_greeting_is_transient(conn: redis.Redis, settings: Settings) -> None:
+    for script in (Script(greeting=None), Script(greeting=b"421 4.3.2 too busy, try later\r\n")):
+        with scripted_smtp(script) as port:
+            s = smtp_settings(settings, port, smtp_timeout_s=1.0)
+            started = time.monotonic()
+            with pytest.raises(TransientError):
+                email_stage.send_once(conn, "t1", 1, LEAD, PROFILE, SITE, s)
+            assert time.monotonic() - started < 5
+        assert conn.get(email_stage.guard_key("t1")) is None and script.messages == 0

@@ -197,7 +197,7 @@ def test_the_qa_screenshot_becomes_a_linked_thumbnail_and_no_screenshot_means_no
     from PIL import Image
 
     shot = io.BytesIO()
-    Image.new("RGB", (1280, 2400), "#cc3366").save(shot, format="PNG")
+    Image.new("RGB", (1280, 2400), "#cc3366").save(shot, format="WEBP")
     with_shot = lead_at_email(conn, settings, 12, screenshot=shot.getvalue())
     without = lead_at_email(conn, settings, 13)
     assert drain(conn, settings, ["email"], timeout_s=30).outcome == "done"

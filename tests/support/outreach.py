@@ -3,7 +3,6 @@ aiosmtpd server that records what it accepts: the email tests start from here.""
 
 from __future__ import annotations
 
-import base64
 import socket
 import threading
 import time
@@ -88,8 +87,9 @@ def lead_at_email(
     deployed = publish_bundle(settings, site)
     status = "pass" if gates_pass else "fail"
     report = GateReport(url=deployed.url, checks=[GateCheck(name="status", status=status, detail="200")])
-    if screenshot:
-        report.screenshots["desktop"] = base64.b64encode(screenshot).decode()
+    if screenshot:  # stored like the qa stage stores them: the report names the image's Redis key
+        report.screenshots["desktop"] = f"pl:qa:shot:{lead.key}:desktop"
+        conn.set(report.screenshots["desktop"], screenshot)
     record = LeadRecord(key=lead.key, lead=lead, run_id="test-run", stage=Stage.EMAIL, site_url=deployed.url)
     record.state = LeadState.QUEUED
     store.put_output(lead.key, Stage.SCRAPE, profile)

@@ -17,13 +17,19 @@ class Script:
 
     after_data: bytes | None = b"250 2.0.0 queued\r\n"
     quit_reply: bytes = b"221 bye\r\n"
+    greeting: bytes | None = b"220 scripted ESMTP\r\n"  # None: accept the connection, then say nothing
     messages: int = 0
     commands: list[str] = field(default_factory=list)
 
 
 def _session(conn: socket.socket, script: Script) -> None:
     reader = conn.makefile("rb")
-    conn.sendall(b"220 scripted ESMTP\r\n")
+    if script.greeting is None:
+        conn.recv(1)  # silent until the client gives up and closes
+        return
+    conn.sendall(script.greeting)
+    if not script.greeting.startswith(b"2"):
+        return
     in_data = False
     for line in reader:
         if in_data:
