@@ -73,6 +73,7 @@ class Status(BaseModel):
     leads: dict[str, int]
     stuck: list[StuckLead] = []
     dlq_size: int
+    sending: dict[str, int] = {}
     problems: list[str] = []
 
 
@@ -158,6 +159,22 @@ def problems(s: Status) -> list[str]:
     return found
 
 
+def sending(conn: redis.Redis, settings: Settings) -> dict[str, int]:
+    """The send throttle's use (this window, last 24 h) against its caps, and the suppression list's size."""
+    from pipeline import suppression
+    from pipeline.mail.throttle import Limit, Throttle
+
+    throttle = Throttle(conn)
+    return {
+        "window_used": throttle.used(Limit("window", settings.send_cap_per_window, settings.send_window_s)),
+        "window_cap": settings.send_cap_per_window,
+        "window_s": settings.send_window_s,
+        "day_used": throttle.used(Limit("day", settings.send_cap_per_day, 86400)),
+        "day_cap": settings.send_cap_per_day,
+        "suppressed": suppression.size(conn),
+    }
+
+
 def snapshot(conn: redis.Redis, settings: Settings, redis_url: str) -> Status:
     """Read the line's state (read-only)."""
     workers = live_workers(conn)
@@ -174,5 +191,6 @@ def snapshot(conn: redis.Redis, settings: Settings, redis_url: str) -> Status:
         leads={s.value: counts.get(s, 0) for s in LeadState},
         stuck=stuck_leads(store, settings),
         dlq_size=sum(d.failed for d in depths),
+        sending=sending(conn, settings),
     )
     return status.model_copy(update={"problems": problems(status)})

@@ -104,6 +104,14 @@ def reason_for(conn: redis.Redis, email: str) -> Suppression | None:
     return suppressed_among(conn, [email]).get(email)
 
 
+def size(conn: redis.Redis) -> int:
+    """Number of suppressed addresses and domains."""
+    with conn.pipeline(transaction=False) as pipe:
+        pipe.hlen(ADDRESSES)
+        pipe.hlen(DOMAINS)
+        return sum(int(n) for n in pipe.execute())
+
+
 def entries(conn: redis.Redis) -> Iterator[Suppression]:
     """Every suppression, addresses first, each group sorted."""
     for key in (ADDRESSES, DOMAINS):

@@ -103,6 +103,12 @@ def _print_status(s: Status) -> None:
     for lead in s.stuck:
         console.print(f"[yellow]stuck[/]: {lead.key} running {lead.stage} for {lead.running_s}s")
     console.print(f"dead-letter queue: {s.dlq_size} job(s)")
+    if s.sending:
+        x = s.sending
+        console.print(
+            f"sending: {x['window_used']}/{x['window_cap']} in the last {x['window_s']}s, "
+            f"{x['day_used']}/{x['day_cap']} in 24h; suppression list: {x['suppressed']} entries"
+        )
     console.print("[bold red]problems[/]: " + "; ".join(s.problems) if s.problems else "no problems")
 
 

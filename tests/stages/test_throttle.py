@@ -118,3 +118,22 @@ def test_worker_processes_share_one_cap_and_every_lead_is_emailed_once(
     trails = [store.trail(r.key) for r in records]
     assert sum(any(e.event == "deferred" for e in t) for t in trails) >= leads - cap
     assert all(store.get(r.key).attempts["email"] == 1 for r in records)  # type: ignore[union-attr]
+
+
+def test_status_shows_the_throttle_and_the_suppression_list(conn: redis.Redis, settings: Settings) -> None:
+    from pipeline import suppression
+    from pipeline.stages.email import limits_for
+    from pipeline.status import snapshot
+
+    for member in ("a.1", "b.1"):
+        assert Throttle(conn).acquire(member, limits_for("x@shop.example.com", settings)) == 0
+    suppression.add(conn, "spam.example.net")
+    sending = snapshot(conn, settings, settings.redis_url or "").sending
+    assert sending == {
+        "window_used": 2,
+        "window_cap": 50,
+        "window_s": 3600,
+        "day_used": 2,
+        "day_cap": 300,
+        "suppressed": 1,
+    }
