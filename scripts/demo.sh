@@ -97,4 +97,15 @@ if [ "$expected" -ne 3 ] || [ "$emails" -ne 3 ] || [ "$held" -ne 1 ] || [ "$unsu
     "$emails files, $held held, $unsubscribed unsubscribes" >&2
   exit 1
 fi
-echo "demo OK: 3 leads emailed, 1 held for review (site unreachable), 1 row rejected, 1 address unsubscribed by one-click"
+
+echo "== a hostile export (after the checks: it adds no lead): cp1252 (Excel on Windows), a metadata URL, a NUL byte, a formula, a known prospect"
+hostile="$PIPELINE_VAR_DIR/hostile-export.csv"
+LC_ALL=C sed -e "s/127.0.0.1:8701/127.0.0.1:$first_port/" examples/hostile-export.csv >"$hostile"
+rc=0; out=$(pipeline ingest "$hostile") || rc=$?
+echo "$out"
+if [ "$rc" -ne 3 ] || ! grep -q "encoding: cp1252" <<<"$out" || ! grep -q "rejected 3, duplicate 1, enqueued 0" <<<"$out"; then
+  echo "demo: the hostile export should be read as cp1252, 3 rows rejected, 1 duplicate (exit 3), got exit $rc" >&2
+  exit 1
+fi
+
+echo "demo OK: 3 leads emailed, 1 held for review (site unreachable), 1 row rejected (+3 from the hostile export), 1 address unsubscribed by one-click"
