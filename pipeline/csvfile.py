@@ -26,6 +26,7 @@ from pipeline.models import CSV_OPTIONAL, CSV_REQUIRED
 DELIMITERS = ",;\t|"
 MAX_LINE_CHARS = 1 << 20
 _SNIFF_BYTES = 64 * 1024
+_SNIFF_CHARS = 4096  # of the header line given to csv.Sniffer, whose regexes are slow on long hostile lines
 _OVERLONG = "\0overlong-line\0"  # stands in for a skipped line; contains NUL, which no kept row may
 
 
@@ -122,7 +123,9 @@ def _scan(path: Path, encoding: str) -> CsvFile:
     with open(path, encoding=encoding, errors="strict", newline="") as fh:
         first = fh.readline(MAX_LINE_CHARS)
     try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(first.lstrip("\ufeff"), DELIMITERS)
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
+            first.lstrip("\ufeff")[:_SNIFF_CHARS], DELIMITERS
+        )
     except csv.Error:
         dialect = csv.excel
     csv_file = CsvFile(path=path, encoding=encoding, dialect=dialect, names=[], columns={})

@@ -372,6 +372,13 @@ def build() -> list[dict[str, Any]]:
             exit=1,
             message="not a readable CSV",
         ),
+        case(
+            "pathological_header.csv",
+            'a;b,"c' * 150_000 + "\n" + GOOD[0] + "\n",
+            "a 900 KB header line that makes csv.Sniffer's regexes crawl",
+            exit=1,
+            message="missing required",
+        ),
         case("empty.csv", b"", "an empty file", exit=1, message="empty"),
         case("whitespace_only.csv", "  \n\t\n \r\n", "only whitespace", exit=1, message="empty"),
         case(
