@@ -113,6 +113,14 @@ def gzip_bomb(h: BaseHTTPRequestHandler) -> None:
     send(h, _bomb(), Content_Encoding="gzip")
 
 
+def double_gzip_bomb(h: BaseHTTPRequestHandler) -> None:
+    send(h, gzip.compress(_bomb(), compresslevel=9), Content_Encoding="gzip, gzip")
+
+
+def deflate_bomb(h: BaseHTTPRequestHandler) -> None:
+    send(h, zlib.compress(b"<html>" + b" " * 20_000_000, 9), Content_Encoding="deflate")
+
+
 def png(width: int, height: int, raw_rows: bytes | None = None) -> bytes:
     """A PNG of the given size; its pixel data is mostly zeros (tiny compressed, huge decoded)."""
 
@@ -284,6 +292,8 @@ CASES: list[Case] = [
     Case("endless-body", {"/": endless_body}, "degraded", "cap", max_requests=1),
     Case("endless-headers", {"/": endless_headers}, "degraded", "site unreachable", max_requests=2),
     Case("gzip-bomb", {"/": gzip_bomb}, "degraded", "cap", max_requests=1),
+    Case("double-gzip-bomb", {"/": double_gzip_bomb}, "degraded", "cap", max_requests=1),
+    Case("deflate-bomb", {"/": deflate_bomb}, "degraded", "cap", max_requests=1),
     Case("huge-html", {"/": lambda h: send(h, b"<div>" * 200_000)}, "degraded", "cap", max_requests=1),
     Case(
         "server-error-retry-after",
