@@ -64,7 +64,7 @@ class ChaosConfig:
     leads: int = 1000
     chaos_s: float = 420.0  # the killer stops after this long (or once every lead is terminal)
     kill_every_s: float = 3.0
-    scrape_workers: int = 2
+    scrape_workers: int = 4  # scrape waits on slow sites: the stage with the most work
     redis_restarts: int = 1
     doomed_every: int = 4  # every n-th kill tick, a worker also dies right after taking a job
     exec_cuts: int = 10  # commit transactions cut before EXEC (every 5th of the build workers')
