@@ -84,6 +84,7 @@ class Figures:
     kills: int = 0
     doomed: int = 0
     redis_restarts: int = 0
+    revived: int = 0  # workers that quit by themselves (Redis gone) and were restarted
     exec_cuts: int = 0
     faults: dict[str, int] = field(default_factory=dict)
     terminal: dict[str, int] = field(default_factory=dict)
@@ -251,6 +252,7 @@ def _chaos(
     while time.monotonic() - t0 < cfg.chaos_s:
         time.sleep(cfg.kill_every_s)
         tick += 1
+        figures.revived += line.revive()
         with contextlib.suppress(redis.RedisError):
             up = line.registered(conn)
             if up:
@@ -277,7 +279,11 @@ def _chaos(
 def report(figures: Figures, out: Any = sys.stdout) -> None:
     """Print the figures."""
     print(f"leads            {figures.leads} in {figures.seconds:.0f}s", file=out)
-    print(f"kills            {figures.kills} workers SIGKILLed, {figures.doomed} died right after dequeue", file=out)
+    print(
+        f"kills            {figures.kills} workers SIGKILLed, {figures.doomed} died right after dequeue, "
+        f"{figures.revived} restarted after quitting",
+        file=out,
+    )
     print(
         f"redis            {figures.redis_restarts} restart(s), {figures.exec_cuts} commit(s) cut before EXEC", file=out
     )

@@ -82,6 +82,14 @@ class Line:
         pids = {w.pid for w in Worker.all(connection=conn)}
         return [i for i, p in enumerate(self.procs) if p is not None and p.poll() is None and p.pid in pids]
 
+    def revive(self) -> int:
+        """Restart every worker that exited by itself (a lost Redis makes them quit), as a process
+        supervisor would; returns how many."""
+        dead = [i for i, p in enumerate(self.procs) if p is not None and p.poll() is not None]
+        for i in dead:
+            self.start(i)
+        return len(dead)
+
     def kill(self, i: int) -> None:
         """SIGKILL worker slot i."""
         proc = self.procs[i]
