@@ -32,5 +32,5 @@ def test_a_small_chaos_run_strands_nothing_and_sends_nothing_twice() -> None:
     report(figures, out)
     assert figures.violations == [], out.getvalue()
     assert figures.stranded == 0 and figures.duplicates == 0
-    assert figures.kills >= 4 and figures.redis_restarts == 1 and figures.doomed >= 1
+    assert figures.kills >= 2 and figures.redis_restarts == 1 and figures.doomed >= 1
     assert sum(figures.terminal.values()) == 24
