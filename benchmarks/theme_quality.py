@@ -1,4 +1,4 @@
-"""Theme quality: every theme built from every corpus site's profile, audited in real Chromium.
+"""Theme quality: every corpus site's demo site, audited in real Chromium and Lighthouse.
 
 For each theme × corpus site: axe-core serious/critical violations, page weight (bytes the browser
 fetched, and the whole bundle, which also holds the favicon; the budget applies to the larger),
@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import json
-import mimetypes
 import os
 import sys
 import tempfile
@@ -28,27 +26,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from axe_playwright_python.sync_playwright import Axe
-from bs4 import BeautifulSoup
 from playwright.sync_api import Browser, Page, Route
 
+from benchmarks._profiles import CorpusSite, corpus_sites, scraped_sites
+from benchmarks._site_audit import LogoCheck, Scores, lighthouse, logo_check
+from benchmarks._site_audit import lighthouse_bin as lighthouse_binary
 from pipeline.browser import driver
 from pipeline.deploy.local import LocalWebRoot
-from pipeline.errors import PipelineError
-from pipeline.media import raster
-from pipeline.models import BrandProfile, LeadInput, LogoAsset, Palette, Photo, SiteBundle
+from pipeline.models import SiteBundle
 from pipeline.preview import make_server, server_url
 from pipeline.render.site import build_site, page_weight
 from pipeline.render.themes import THEME_NAMES
-from pipeline.scrape.page import Page as ScrapedPage
-from pipeline.scrape.page import Site
-from pipeline.scrape.photos import candidates as photo_candidates
-from pipeline.scrape.photos import is_photo
 
-REPO = Path(__file__).resolve().parents[1]
-CORPUS_DIR = Path(os.environ.get("BENCH_CORPUS_DIR", REPO.parent / "shared" / "corpus"))
 CHROMIUM = os.environ.get("PIPELINE_CHROMIUM_PATH", "/usr/bin/chromium")  # the setting's variable
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -59,87 +51,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 WEIGHT_BUDGET_BYTES = 250_000
+LIGHTHOUSE_PERFORMANCE, LIGHTHOUSE_ACCESSIBILITY = 95, 100
 BLOCKING_IMPACTS = ("serious", "critical")
-
-
-@dataclass(frozen=True)
-class CorpusSite:
-    """One corpus site as a lead and the brand profile a scraper should have found."""
-
-    name: str
-    lead: LeadInput
-    key: str
-    profile: BrandProfile
-
-
-def _logo(site_dir: Path, paths: list[str] | None) -> LogoAsset | None:
-    for rel in paths or []:
-        path = site_dir / rel
-        if path.is_file():
-            media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            data = base64.b64encode(path.read_bytes()).decode()
-            return LogoAsset(media_type=media_type, data_b64=data, source="corpus-label", url=rel)
-    return None
-
-
-def _page_text(site_dir: Path, entry: str) -> tuple[list[str], list[str]]:
-    """Paragraphs (≥ 60 characters) and short h3 headings of the entry page, as stand-ins for the
-    scraper's `paragraphs` and `services`."""
-    soup = BeautifulSoup((site_dir / entry).read_bytes(), "lxml")
-    paragraphs = [" ".join(p.get_text(" ").split()) for p in soup.find_all("p")]
-    services = [" ".join(h.get_text(" ").split()) for h in soup.find_all("h3")]
-    return [p for p in paragraphs if len(p) >= 60][:3], [s for s in services if 2 < len(s) <= 60][:6]
-
-
-def _photos(site_dir: Path, entry: str, logo_paths: list[str] | None) -> list[Photo]:
-    """The entry page's photos as the scrape would keep them (same candidates, same decoder and
-    filters), read from the site folder instead of over HTTP."""
-    page = ScrapedPage.parse(f"http://127.0.0.1/{entry}", (site_dir / entry).read_bytes())
-    site = Site(origin="http://127.0.0.1/", pages=[page])
-    found: list[Photo] = []
-    for candidate in photo_candidates(site, set()):
-        rel = unquote(urlsplit(candidate.url).path).lstrip("/")
-        path = site_dir / rel
-        if rel in (logo_paths or []) or not path.is_file() or len(found) == 4:
-            continue
-        try:
-            data, width, height = raster.photo_webp(
-                path.read_bytes(), max_pixels=16_000_000, max_side_px=1280, quality=78
-            )
-        except PipelineError:
-            continue
-        if is_photo(data, width, height):
-            b64 = base64.b64encode(data).decode()
-            found.append(Photo(data_b64=b64, alt=candidate.alt, url=rel, width=width, height=height))
-    return found
-
-
-def corpus_sites(corpus: Path = CORPUS_DIR) -> list[CorpusSite]:
-    """Every labelled corpus site as (lead, key, profile), in name order."""
-    labels: dict[str, dict[str, Any]] = json.loads((corpus / "sites.json").read_text())
-    sites = []
-    for name in sorted(labels):
-        label, site_dir = labels[name], corpus / "sites" / name
-        website = f"https://{name}.example.com/"
-        lead = LeadInput(company=label["name"], website=website, email=label["email"] or f"info@{name}.example.com")
-        paragraphs, services = _page_text(site_dir, label.get("entry") or "index.html")
-        profile = BrandProfile(
-            name=label["name"],
-            website=website,
-            tagline=label.get("tagline"),
-            logo=_logo(site_dir, label.get("logo")),
-            palette=Palette(primary=label["colors"]["primary"], secondary=label["colors"].get("secondary")),
-            phone=label.get("phone"),
-            email=label.get("email"),
-            address=label.get("address"),
-            social=label.get("social") or [],
-            language=label.get("language"),
-            paragraphs=paragraphs,
-            services=services,
-            photos=_photos(site_dir, label.get("entry") or "index.html", label.get("logo")),
-        )
-        sites.append(CorpusSite(name, lead, lead.key, profile))
-    return sites
 
 
 @contextmanager
@@ -174,6 +87,7 @@ class Audit:
     weight_bytes: int
     reflows_at_320: bool
     blocked_requests: list[str]
+    logo: LogoCheck
 
 
 def _loopback_only(blocked: list[str]) -> Any:
@@ -208,7 +122,12 @@ def audit_page(browser: Browser, url: str) -> Audit:
             for v in results.response["violations"]
             if v.get("impact") in BLOCKING_IMPACTS
         ]
-        return Audit(violations, int(weight), bool(reflows), blocked)
+        src, width, height = page.evaluate(
+            "() => { const i = document.querySelector('header img.logo'); if (!i) return [null, 0, 0];"
+            " const r = i.getBoundingClientRect(); return [i.getAttribute('src'), r.width, r.height]; }"
+        )
+        logo = logo_check(browser, url, src, (float(width), float(height)))
+        return Audit(violations, int(weight), bool(reflows), blocked, logo)
     finally:
         context.close()
 
@@ -222,27 +141,50 @@ class Row:
     build_ms: float
     audit: Audit
     bundle_bytes: int
+    scores: Scores | None = None
+    url: str = ""
+
+    @property
+    def failures(self) -> list[str]:
+        """What this page misses of the bar: axe, weight, reflow, logo, Lighthouse."""
+        out = [f"axe {v}" for v in self.audit.violations]
+        if max(self.audit.weight_bytes, self.bundle_bytes) >= WEIGHT_BUDGET_BYTES:
+            out.append("over the weight budget")
+        if not self.audit.reflows_at_320:
+            out.append("overflows at 320 px")
+        if self.audit.logo.clipped:
+            out.append(f"logo clipped: {self.audit.logo.detail}")
+        if self.scores is not None:
+            if (self.scores.performance or 0) < LIGHTHOUSE_PERFORMANCE:
+                out.append(f"Lighthouse performance {self.scores.performance} ({self.scores.detail})")
+            if (self.scores.accessibility or 0) < LIGHTHOUSE_ACCESSIBILITY:
+                out.append(f"Lighthouse accessibility {self.scores.accessibility} ({self.scores.detail})")
+        return out
 
 
 def run(
     sites: list[CorpusSite],
-    themes: tuple[str, ...] = THEME_NAMES,
+    themes: tuple[str, ...] | None = THEME_NAMES,
     browser: Browser | None = None,
     *,
     rotate: bool = False,
+    lighthouse_bin: Path | None = None,
 ) -> list[Row]:
-    """Build, publish and audit every theme × site; returns one row each. With `rotate`, each
-    site once, in the layouts taken in turn (every layout still covered: the quick variant the
-    tests use). Pass a running browser to share it (Playwright's sync API allows one per
-    thread), else one is started."""
+    """Build, publish and audit every theme × site; returns one row each. `themes=None`: each
+    site once, in the layout the pipeline picks for it. With `rotate`, each site once, in the
+    layouts taken in turn (every layout still covered: the quick variant the tests use). With a
+    Lighthouse binary, every page is scored too. Pass a running browser to share it (Playwright's
+    sync API allows one per thread), else one is started."""
     if browser is None:
         with chromium() as own:
-            return run(sites, themes, own, rotate=rotate)
-    pairs = (
-        [(themes[i % len(themes)], site) for i, site in enumerate(sites)]
-        if rotate
-        else [(theme, site) for theme in themes for site in sites]
-    )
+            return run(sites, themes, own, rotate=rotate, lighthouse_bin=lighthouse_bin)
+    pairs: list[tuple[str | None, CorpusSite]]
+    if themes is None:
+        pairs = [(None, site) for site in sites]
+    elif rotate:
+        pairs = [(themes[i % len(themes)], site) for i, site in enumerate(sites)]
+    else:
+        pairs = [(theme, site) for theme in themes for site in sites]
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp, preview(Path(tmp)) as base:
         target = LocalWebRoot(Path(tmp), base)
@@ -250,28 +192,37 @@ def run(
             started = time.perf_counter()
             bundle: SiteBundle = build_site(site.lead, site.key, site.profile, theme=theme)
             build_ms = (time.perf_counter() - started) * 1000
-            bundle = bundle.model_copy(update={"slug": f"{bundle.slug[:60]}-{theme}"})
+            bundle = bundle.model_copy(update={"slug": f"{bundle.slug[:60]}-{theme or 'chosen'}"})
             result = target.publish(bundle)
             files = {p: base64.b64decode(v) for p, v in bundle.files.items()}
-            rows.append(Row(bundle.theme, site.name, build_ms, audit_page(browser, result.url), page_weight(files)))
+            audit = audit_page(browser, result.url)
+            scores = lighthouse(result.url, lighthouse_bin) if lighthouse_bin else None
+            rows.append(Row(bundle.theme, site.name, build_ms, audit, page_weight(files), scores, result.url))
     return rows
 
 
 def print_table(rows: list[Row], out: Any = sys.stdout) -> None:
     """The table and its totals."""
-    header = f"{'theme':<8} {'site':<26} {'axe s/c':>7} {'weight B':>9} {'bundle B':>9} {'320px':>5} {'build ms':>8}"
+    header = (
+        f"{'theme':<8} {'site':<26} {'axe s/c':>7} {'weight B':>9} {'page B':>9} {'320px':>5} {'logo':>5} "
+        f"{'LH perf':>7} {'LH a11y':>7} {'build ms':>8}"
+    )
     print(header, file=out)
     print("-" * len(header), file=out)
     for r in rows:
         print(
             f"{r.theme:<8} {r.site:<26} {len(r.audit.violations):>7} {r.audit.weight_bytes:>9} "
-            f"{r.bundle_bytes:>9} {'ok' if r.audit.reflows_at_320 else 'WIDE':>5} {r.build_ms:>8.0f}",
+            f"{r.bundle_bytes:>9} {'ok' if r.audit.reflows_at_320 else 'WIDE':>5} "
+            f"{'CLIP' if r.audit.logo.clipped else 'ok':>5} {_score(r, 'performance'):>7} "
+            f"{_score(r, 'accessibility'):>7} {r.build_ms:>8.0f}",
             file=out,
         )
         for v in r.audit.violations:
             print(f"{'':<8} {'':<26}   axe: {v}", file=out)
         for b in r.audit.blocked_requests:
             print(f"{'':<8} {'':<26}   blocked request: {b}", file=out)
+        for f in r.failures:
+            print(f"{'':<8} {'':<26}   FAIL {f}", file=out)
     print("-" * len(header), file=out)
     violations = sum(len(r.audit.violations) for r in rows)
     over = sum(1 for r in rows if max(r.audit.weight_bytes, r.bundle_bytes) >= WEIGHT_BUDGET_BYTES)
@@ -282,26 +233,40 @@ def print_table(rows: list[Row], out: Any = sys.stdout) -> None:
     print(
         f"TOTAL pages={len(rows)} themes={len({r.theme for r in rows})} sites={len({r.site for r in rows})} "
         f"axe_serious_critical={violations} over_budget={over} (budget {WEIGHT_BUDGET_BYTES} B) "
-        f"heaviest={heaviest} B mean={mean:.0f} B not_reflowing_320px={wide} blocked_requests={blocked}",
+        f"heaviest={heaviest} B mean={mean:.0f} B not_reflowing_320px={wide} blocked_requests={blocked} "
+        f"logos_clipped={sum(1 for r in rows if r.audit.logo.clipped)} "
+        f"lighthouse_min_perf={_minimum(rows, 'performance')} lighthouse_min_a11y={_minimum(rows, 'accessibility')} "
+        f"pages_failing={sum(1 for r in rows if r.failures)}",
         file=out,
     )
 
 
+def _score(row: Row, name: str) -> str:
+    value = getattr(row.scores, name) if row.scores is not None else None
+    return "-" if value is None else str(value)
+
+
+def _minimum(rows: list[Row], name: str) -> str:
+    values = [getattr(r.scores, name) for r in rows if r.scores is not None]
+    return "-" if not values else str(min((v if v is not None else 0) for v in values))
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark; exit status 1 when any page fails axe, the budget or reflow."""
+    """Run the benchmark; exit status 1 when any page misses the bar."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sites", type=int, default=0, help="only the first N corpus sites (0 = all)")
-    args = parser.parse_args(argv)
-    sites = corpus_sites()
-    rows = run(sites[: args.sites] if args.sites else sites)
-    print_table(rows)
-    failed = any(
-        r.audit.violations
-        or max(r.audit.weight_bytes, r.bundle_bytes) >= WEIGHT_BUDGET_BYTES
-        or not r.audit.reflows_at_320
-        for r in rows
+    parser.add_argument(
+        "--profiles", choices=("scraped", "labels"), default="scraped", help="the real scrape, or the corpus labels"
     )
-    return 1 if failed else 0
+    parser.add_argument("--layouts", choices=("chosen", "all"), default="chosen", help="the pipeline's pick, or all")
+    parser.add_argument("--no-lighthouse", action="store_true", help="skip the Lighthouse scores")
+    args = parser.parse_args(argv)
+    sites = scraped_sites() if args.profiles == "scraped" else corpus_sites()
+    sites = sites[: args.sites] if args.sites else sites
+    binary = None if args.no_lighthouse else lighthouse_binary()
+    rows = run(sites, None if args.layouts == "chosen" else THEME_NAMES, lighthouse_bin=binary)
+    print_table(rows)
+    return 1 if any(r.failures for r in rows) else 0
 
 
 if __name__ == "__main__":
