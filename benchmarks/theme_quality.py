@@ -124,7 +124,12 @@ def audit_page(browser: Browser, url: str) -> Audit:
         ]
         src, width, height = page.evaluate(
             "() => { const i = document.querySelector('header img.logo'); if (!i) return [null, 0, 0];"
-            " const r = i.getBoundingClientRect(); return [i.getAttribute('src'), r.width, r.height]; }"
+            " const r = i.getBoundingClientRect(), c = getComputedStyle(i), px = (k) => parseFloat(c[k]) || 0;"
+            " const w = r.width - px('paddingLeft') - px('paddingRight')"
+            " - px('borderLeftWidth') - px('borderRightWidth');"
+            " const h = r.height - px('paddingTop') - px('paddingBottom')"
+            " - px('borderTopWidth') - px('borderBottomWidth');"
+            " return [i.getAttribute('src'), w, h]; }"
         )
         logo = logo_check(browser, url, src, (float(width), float(height)))
         return Audit(violations, int(weight), bool(reflows), blocked, logo)

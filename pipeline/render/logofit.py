@@ -56,6 +56,8 @@ def _raster_inks(data: bytes) -> list[str]:
         im = raster.decode(data, max_pixels=4_000_000)
     except UnsafeAsset:
         return []
+    if im.getchannel("A").getextrema()[0] == 255:
+        return []  # an opaque image brings its own background: a plate would only frame it
     px = im.resize((32, 32)).tobytes()  # RGBA
     return [f"#{px[i]:02x}{px[i + 1]:02x}{px[i + 2]:02x}" for i in range(0, len(px), 4) if px[i + 3] >= 128]
 

@@ -122,6 +122,8 @@ def page_context(lead: LeadInput, profile: BrandProfile, lang: str) -> dict[str,
         if href and href not in (s["href"] for s in social) and len(social) < MAX_SOCIAL:
             social.append({"href": href, "label": clean_text(urls.display_host(href), 60)})
     services, hours, testimonials = _services(profile), _hours(profile, lang), _testimonials(profile)
+    told = {s["description"].rstrip("…") for s in services if s["description"]}
+    paragraphs = [p for p in paragraphs if not any(p.startswith(d) or d.startswith(p) for d in told)]
     return {
         "lang": lang,
         "t": t,

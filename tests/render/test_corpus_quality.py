@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser
 
-from benchmarks.theme_quality import CORPUS_DIR, WEIGHT_BUDGET_BYTES, corpus_sites, print_table, run
+from benchmarks._profiles import CORPUS_DIR, corpus_sites
+from benchmarks.theme_quality import WEIGHT_BUDGET_BYTES, print_table, run
 from pipeline.render.themes import THEME_NAMES
 from tests.conftest import require_corpus
 
@@ -26,3 +27,4 @@ def test_every_theme_for_every_corpus_profile_passes_axe_and_the_weight_budget(b
     assert [(r.theme, r.site) for r in rows if max(r.audit.weight_bytes, r.bundle_bytes) >= WEIGHT_BUDGET_BYTES] == []
     assert [(r.theme, r.site) for r in rows if not r.audit.reflows_at_320] == []
     assert [r.audit.blocked_requests for r in rows if r.audit.blocked_requests] == []
+    assert [(r.site, r.audit.logo.detail) for r in rows if r.audit.logo.clipped] == []

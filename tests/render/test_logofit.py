@@ -55,6 +55,12 @@ def test_a_tiny_raster_logo_gives_way_to_a_wordmark_of_the_name() -> None:
     assert logo["src"].endswith(".svg") and b"Harbour Light Dental</text>" in files[logo["src"]]
 
 
+def _png(im: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, "PNG")
+    return buf.getvalue()
+
+
 def test_a_logo_in_the_headers_own_colour_gets_a_contrasting_plate() -> None:
     white_ink = (
         b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 40">'
@@ -63,10 +69,13 @@ def test_a_logo_in_the_headers_own_colour_gets_a_contrasting_plate() -> None:
     asset = named("logo", "svg", svg.sanitize(white_ink), "image/svg+xml", 100, 40)
     assert logofit.fit(asset, "#fdfdfd", "A", "#000", "serif").plate == "#1a1a1a"
     assert logofit.fit(asset, "#202830", "A", "#000", "serif").plate is None
-    dark = Image.new("RGBA", (200, 80), (20, 20, 30, 255))
+    dark = Image.new("RGBA", (200, 80), (0, 0, 0, 0))  # dark ink on a transparent ground
+    dark.paste((20, 20, 30, 255), (10, 10, 190, 70))
     buf = io.BytesIO()
     dark.save(buf, "PNG")
     raster = named("logo", "png", buf.getvalue(), "image/png", 200, 80)
     assert logofit.fit(raster, "#1c2026", "A", "#fff", "serif").plate == "#ffffff"
     css = files_of(build_site(LEAD, KEY, profile(logo=logo_asset(buf.getvalue()), category="plumber")).files)
     assert re.search(r"\.logo\.plate\{background:#ffffff", css["index.html"].decode())
+    opaque = named("logo", "png", _png(Image.new("RGBA", (200, 80), (20, 20, 30, 255))), "image/png", 200, 80)
+    assert logofit.fit(opaque, "#1c2026", "A", "#fff", "serif").plate is None  # brings its own ground
