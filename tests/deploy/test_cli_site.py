@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -99,7 +100,12 @@ def test_pipeline_serve_serves_the_web_root_on_loopback(tmp_path: Path, settings
 
     LocalWebRoot(root, "http://127.0.0.1/").publish(bundle("served"))
     port = free_port()
-    env = {"PATH": "/usr/bin:/bin", "REDIS_URL": settings.redis_url or "", "PIPELINE_VAR_DIR": str(tmp_path / "var")}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PIPELINE_ENV_FILE": os.devnull,  # a developer's .env must not reach the test
+        "REDIS_URL": settings.redis_url or "",
+        "PIPELINE_VAR_DIR": str(tmp_path / "var"),
+    }
     proc = subprocess.Popen(
         [
             sys.executable,

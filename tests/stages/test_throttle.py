@@ -77,6 +77,7 @@ def test_worker_processes_share_one_cap_and_every_lead_is_emailed_once(
         env = {
             "PATH": os.environ.get("PATH", ""),
             "HOME": os.environ.get("HOME", "/tmp"),
+            "PIPELINE_ENV_FILE": os.devnull,  # a developer's .env must not reach the test
             "REDIS_URL": settings.redis_url or "",
             "PIPELINE_VAR_DIR": str(settings.var_dir),
             "PIPELINE_PUBLIC_BASE_URL": settings.site_base_url,
