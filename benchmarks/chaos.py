@@ -64,7 +64,8 @@ class ChaosConfig:
     leads: int = 1000
     chaos_s: float = 420.0  # the killer stops after this long (or once every lead is terminal)
     kill_every_s: float = 3.0
-    scrape_workers: int = 4  # scrape waits on slow sites: the stage with the most work
+    # worker processes per stage (one queue each); scrape waits on slow sites, build renders
+    workers: dict[str, int] = field(default_factory=lambda: {"scrape": 4, "build": 2})
     redis_restarts: int = 1
     doomed_every: int = 4  # every n-th kill tick, a worker also dies right after taking a job
     exec_cuts: int = 10  # commit transactions cut before EXEC (every 5th of the build workers')
@@ -200,7 +201,7 @@ def run(cfg: ChaosConfig, out: Any = sys.stdout) -> Figures:
             threading.Thread(
                 target=_reconciler, args=(settings, cfg.reconcile_every_s, stop, figures), daemon=True
             ).start()
-            line = Line(env, {**env, "REDIS_URL": proxied}, cfg.scrape_workers, logs)
+            line = Line(env, {**env, "REDIS_URL": proxied}, cfg.workers, logs)
             _chaos(cfg, conn, server, line, env, figures, out)
             line.stop()
             stop.set()

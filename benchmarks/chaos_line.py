@@ -62,9 +62,9 @@ class RedisServer:
 class Line:
     """The worker processes of the line, one queue each, that the killer picks from."""
 
-    def __init__(self, env: dict[str, str], proxied_env: dict[str, str], scrape_workers: int, logs: Path) -> None:
+    def __init__(self, env: dict[str, str], proxied_env: dict[str, str], workers: dict[str, int], logs: Path) -> None:
         self.env, self.proxied_env, self.logs = env, proxied_env, logs
-        self.slots = [s.value for s in Stage for _ in range(scrape_workers if s == Stage.SCRAPE else 1)]
+        self.slots = [s.value for s in Stage for _ in range(workers.get(s.value, 1))]
         self.procs: list[subprocess.Popen[bytes] | None] = [None] * len(self.slots)
         for i in range(len(self.slots)):
             self.start(i)

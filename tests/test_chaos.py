@@ -17,6 +17,7 @@ from benchmarks.chaos_faults import Faults
 def test_a_small_chaos_run_strands_nothing_and_sends_nothing_twice() -> None:
     cfg = ChaosConfig(
         leads=24,
+        workers={"scrape": 2},
         chaos_s=16,
         kill_every_s=2,
         doomed_every=3,
