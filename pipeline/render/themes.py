@@ -155,14 +155,15 @@ def choose_mood(profile: BrandProfile, key: str) -> str:
 
 def choose_layout(profile: BrandProfile, mood: str, photos: int | None = None) -> str:
     """The layout of a lead, by its category family and the content it has: food and shops with
-    photos get the photo hero; trades with several services the card grid; practices with a story
-    to tell the long-form page; the rest the split hero. A layout never waits for content that is
+    photos get the photo hero (without photos but with opening hours, the card grid's quick facts);
+    trades with several services the card grid; practices with a story to tell the long-form page;
+    the rest the split hero. A layout never waits for content that is
     not there (no photo hero without a photo)."""
     n_photos = len(profile.photos) if photos is None else photos
     n_services = max(len(profile.service_items), len(profile.services))
     words = sum(len(p.split()) for p in profile.paragraphs)
-    if mood == "hearth":
-        return "photo" if n_photos else ("longform" if words >= 80 else "split")
+    if mood == "hearth":  # opening hours matter to a café without photos: the quick-facts band
+        return "photo" if n_photos else ("cards" if profile.hours else "longform" if words >= 80 else "split")
     if mood == "forge":
         return "cards" if n_services >= 3 else ("photo" if n_photos else "split")
     if n_services >= 7:

@@ -125,7 +125,8 @@ def test_without_a_category_the_mood_is_a_stable_pick_from_the_lead_key() -> Non
 def test_the_layout_follows_the_category_and_the_content_available() -> None:
     p = profile()
     assert choose_layout(p, "hearth") == "photo"  # food with photos: the photo hero
-    assert choose_layout(p.model_copy(update={"photos": []}), "hearth") in ("longform", "split")
+    assert choose_layout(p.model_copy(update={"photos": []}), "hearth") == "cards"  # hours: quick facts
+    assert choose_layout(p.model_copy(update={"photos": [], "hours": []}), "hearth") in ("longform", "split")
     assert choose_layout(p, "forge") == "cards"  # trades with several services: the card grid
     few = p.model_copy(update={"photos": [], "services": [], "service_items": []})
     assert choose_layout(few, "forge") == "split"
