@@ -226,7 +226,7 @@ def _enqueue_batch(
                 elif held:  # the run waits for `pipeline runs approve`: nothing is enqueued
                     record.state, record.last_error = LeadState.HELD, held
                     record.note("held", held, Stage.SCRAPE)
-                store.save(record, pipe)
+                store.save(record, pipe, new=True)
             store.add_run_leads(run_id, [lead.key for lead in fresh], pipe)
             todo = [(lead.key, 1) for lead in fresh if lead.email not in blocked]
             if not held:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -156,9 +157,9 @@ class LeadInput(BaseModel):
             raise ValueError(f"invalid email address: {exc}") from None
         return info.ascii_email or info.normalized
 
-    @property
+    @cached_property
     def key(self) -> str:
-        """The lead key (see `lead_key_for`)."""
+        """The lead key (see `lead_key_for`), computed once: ingest asks for it several times a row."""
         return lead_key_for(self.website, self.email)
 
 

@@ -72,17 +72,19 @@ class Store:
         raw = self.conn.get(lead_key(key))
         return LeadRecord.model_validate_json(raw) if raw else None
 
-    def save(self, record: LeadRecord, pipe: Conn | None = None) -> None:
-        """Write a lead record and keep the state index in step."""
+    def save(self, record: LeadRecord, pipe: Conn | None = None, *, new: bool = False) -> None:
+        """Write a lead record and keep the state index in step (`new`: a record never saved
+        before is in no other state's set, so none needs cleaning)."""
         if pipe is None:
             with self.conn.pipeline() as own:
-                self.save(record, own)
+                self.save(record, own, new=new)
                 own.execute()
             return
         pipe.set(lead_key(record.key), record.model_dump_json())
-        for state in LeadState:
-            if state != record.state:
-                pipe.srem(state_key(state), record.key)
+        if not new:
+            for state in LeadState:
+                if state != record.state:
+                    pipe.srem(state_key(state), record.key)
         pipe.sadd(state_key(record.state), record.key)
         self._append_trail(record, pipe)
 

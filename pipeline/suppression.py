@@ -84,15 +84,16 @@ def suppressed_among(conn: redis.Redis, emails: list[str]) -> dict[str, Suppress
     """The suppressions covering any of these addresses (by the address as given), in one round trip."""
     if not emails:
         return {}
-    with conn.pipeline(transaction=False) as pipe:
-        for email in emails:
-            value, domains = _covering(email)
-            pipe.hget(ADDRESSES, value)
-            pipe.hmget(DOMAINS, domains)
-        replies = pipe.execute()
+    covering = [_covering(email) for email in emails]
+    domains = sorted({d for _, ds in covering for d in ds})
+    with conn.pipeline(transaction=False) as pipe:  # two commands for the whole batch
+        pipe.hmget(ADDRESSES, [value for value, _ in covering])
+        pipe.hmget(DOMAINS, domains or [""])
+        by_address, by_domain = pipe.execute()
+    domain_hits = {d: raw for d, raw in zip(domains, by_domain, strict=False) if raw}
     found: dict[str, Suppression] = {}
-    for i, email in enumerate(emails):
-        hit = next((raw for raw in [replies[2 * i], *replies[2 * i + 1]] if raw), None)
+    for email, (_, ds), raw in zip(emails, covering, by_address, strict=True):
+        hit = raw or next((domain_hits[d] for d in ds if d in domain_hits), None)
         if hit is not None:
             found[email] = Suppression.model_validate_json(hit)
     return found
