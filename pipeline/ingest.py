@@ -20,8 +20,9 @@ from typing import Any
 import redis
 from pydantic import BaseModel, ValidationError
 
-from pipeline import csvfile, drift, queues, suppression
+from pipeline import csvfile, drift, suppression
 from pipeline.errors import InputError
+from pipeline.jobwriter import JobWriter
 from pipeline.models import LeadInput, LeadRecord, LeadState, RunRecord, Stage, utcnow
 from pipeline.settings import Settings
 from pipeline.store import Store, lead_key
@@ -208,6 +209,7 @@ def _enqueue_batch(
     no lead is ever enqueued twice."""
     if not batch:
         return
+    writer = JobWriter(conn, Stage.SCRAPE, settings)  # a probe job and one INFO: cheap per batch
     keys = [lead_key(lead.key) for lead in batch]
     while True:
         with conn.pipeline(transaction=True) as pipe:
@@ -218,7 +220,6 @@ def _enqueue_batch(
             pipe.multi()
             for lead in fresh:
                 record = LeadRecord(key=lead.key, lead=lead, run_id=run_id)
-                record.note("ingested", run_id, Stage.SCRAPE)
                 hit = blocked.get(lead.email)
                 if hit is not None:  # never emailed: it ends here, before any work is done
                     record.state, record.last_error = LeadState.SUPPRESSED, f"{hit.kind} {hit.entry} ({hit.reason})"
@@ -230,7 +231,7 @@ def _enqueue_batch(
             store.add_run_leads(run_id, [lead.key for lead in fresh], pipe)
             todo = [(lead.key, 1) for lead in fresh if lead.email not in blocked]
             if not held:
-                queues.enqueue(conn, Stage.SCRAPE, todo, settings, pipe)
+                writer.write(pipe, todo)
             try:
                 pipe.execute()
             except redis.WatchError:

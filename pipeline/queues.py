@@ -71,13 +71,18 @@ def all_queues(conn: redis.Redis) -> list[Queue]:
     return [stage_queue(conn, s) for s in Stage]
 
 
+def job_description(stage: Stage, key: str, generation: int) -> str:
+    """A job's description: short (RQ's default is the repr of the arguments)."""
+    return f"{stage.value} {key} g{generation}"
+
+
 def job_data(stage: Stage, key: str, generation: int, settings: Settings) -> EnqueueData:
     """Everything RQ needs to enqueue one stage job of one lead."""
     return Queue.prepare_data(
         JOB_FUNC,
         args=(key, stage.value, generation),
         job_id=job_id(key, stage, generation),
-        description=f"{stage.value} {key} g{generation}",
+        description=job_description(stage, key, generation),
         timeout=settings.job_timeout_s.get(stage.value, 180),
         result_ttl=settings.result_ttl_s,
         failure_ttl=settings.failure_ttl_s,
