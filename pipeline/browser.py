@@ -27,32 +27,36 @@ import io
 import logging
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 
 from PIL import Image
 from playwright.sync_api import Browser as PWBrowser
-from playwright.sync_api import BrowserContext, Page, Playwright, Route, WebSocketRoute, sync_playwright
+from playwright.sync_api import BrowserContext, Page, Playwright, Route, ViewportSize, WebSocketRoute, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from pipeline import netguard
 from pipeline.errors import BlockedAddress, PermanentError, PipelineError, TransientError
 from pipeline.media import raster
+from pipeline.preview import CONTENT_TYPES
 from pipeline.scrape.fetch import Fetcher, Response
 from pipeline.settings import Settings
 
 log = logging.getLogger("pipeline.browser")
 
-Viewport = dict[str, int]
-DESKTOP: Viewport = {"width": 1280, "height": 800}
-MOBILE: Viewport = {"width": 375, "height": 740}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+MOBILE: ViewportSize = {"width": 375, "height": 740}
 
 # A proxy nobody listens on (the discard port) and a resolver that knows no name: a connection the
 # browser tried to open by itself, outside the interception, fails on loopback instead of leaving.
 SINK_PROXY = "http://127.0.0.1:9"
+# In-memory bundles are served at this origin (`.invalid` is refused by the guard: never fetched).
+BUNDLE_ORIGIN = "http://bundle.invalid/"
 CHROMIUM_ARGS = (
     "--no-sandbox",
     "--disable-gpu",
@@ -103,12 +107,14 @@ class Tab:
 
 
 class _Router:
-    """Answers a context's requests through one `Fetcher`, within a per-site byte budget."""
+    """Answers a context's requests through one `Fetcher`, within a per-site byte budget; requests
+    under `BUNDLE_ORIGIN` are answered from `files` in memory (a built bundle, never the network)."""
 
-    def __init__(self, fetcher: Fetcher, tab: Tab, budget_bytes: int) -> None:
+    def __init__(self, fetcher: Fetcher, tab: Tab, budget_bytes: int, files: Mapping[str, bytes] | None) -> None:
         self.fetcher = fetcher
         self.tab = tab
         self.budget_bytes = budget_bytes
+        self.files = files
         self.errors: dict[str, PipelineError] = {}
         self._redirected: dict[str, Response] = {}
         self.moved_to: str | None = None
@@ -120,13 +126,15 @@ class _Router:
         served = Served(url=url, resource_type=request.resource_type)
         self.tab.requests.append(served)
         started = time.perf_counter()
+        if self.files is not None and url.startswith(BUNDLE_ORIGIN):
+            self._from_memory(route, served)
+            return
         try:
             resp = self._fetch(url, request.method)
         except PipelineError as exc:
             self.errors[url] = exc
             served.error, served.blocked = str(exc), isinstance(exc, BlockedAddress)
-            status = _STATUS_IN_ERROR.search(str(exc))
-            served.status = int(status.group(1)) if status else None
+            served.status = status_of(exc)
             served.ms = (time.perf_counter() - started) * 1000
             if served.status is not None:
                 route.fulfill(status=served.status, body=b"", headers={"content-type": "text/plain"})
@@ -145,6 +153,18 @@ class _Router:
             return
         headers = {k: v for k, v in resp.headers.items() if k not in _DROPPED_HEADERS}
         route.fulfill(status=resp.status, headers=headers, body=resp.content)
+
+    def _from_memory(self, route: Route, served: Served) -> None:
+        path = urlsplit(served.url).path.lstrip("/")
+        path = path + "index.html" if not path or path.endswith("/") else path
+        body = self.files.get(path) if self.files is not None else None
+        if body is None:
+            served.status = 404
+            route.fulfill(status=404, body=b"", headers={"content-type": "text/plain"})
+            return
+        media = CONTENT_TYPES.get(PurePosixPath(path).suffix.lower(), "application/octet-stream")
+        served.status, served.bytes, served.media_type = 200, len(body), media.split(";")[0]
+        route.fulfill(status=200, body=body, headers={"content-type": media})
 
     def _fetch(self, url: str, method: str) -> Response:
         if url in self._redirected:
@@ -207,7 +227,7 @@ class Browser:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _new_context(self, javascript: bool, viewport: Viewport) -> BrowserContext:
+    def _new_context(self, javascript: bool, viewport: ViewportSize) -> BrowserContext:
         options: dict[str, Any] = {
             "viewport": viewport,
             "java_script_enabled": javascript,
@@ -227,12 +247,21 @@ class Browser:
 
     # --- pages -----------------------------------------------------------------------------------
     @contextmanager
-    def open(self, site_url: str, *, javascript: bool = False, viewport: Viewport = DESKTOP) -> Iterator[Tab]:
+    def open(
+        self,
+        site_url: str,
+        *,
+        javascript: bool = False,
+        viewport: ViewportSize = DESKTOP,
+        files: Mapping[str, bytes] | None = None,
+    ) -> Iterator[Tab]:
         """Load `site_url` in a fresh context and yield it as a `Tab`; the context closes afterwards.
 
         JavaScript is off unless asked for (prospect pages: always off). The main document's fetch
         error is raised as the fetcher raised it (`BlockedAddress`, `PermanentError` for a 4xx,
-        `TransientError` for a 5xx or a timeout); a browser crash is a `TransientError`."""
+        `TransientError` for a 5xx or a timeout); a browser crash is a `TransientError`.
+        With `files` (path → bytes, e.g. a built bundle), `BUNDLE_ORIGIN` is served from them:
+        `open(BUNDLE_ORIGIN, files=...)` renders a bundle that was never deployed."""
         context = self._new_context(javascript, viewport)
         self._sites += 1
         crashed: list[str] = []
@@ -241,7 +270,7 @@ class Browser:
                 page = context.new_page()
                 page.on("crash", lambda _page: crashed.append("page crashed"))
                 tab = Tab(page=page, url=site_url)
-                router = _Router(fetcher, tab, self.settings.browser_page_max_bytes)
+                router = _Router(fetcher, tab, self.settings.browser_page_max_bytes, files)
                 context.route("**/*", router.handle)
                 context.route_web_socket("**/*", _refuse_websocket(tab))
                 self._goto(page, site_url, router)
@@ -258,7 +287,7 @@ class Browser:
                     self._drop_browser()
 
     @contextmanager
-    def page(self, site_url: str, *, javascript: bool = False, viewport: Viewport = DESKTOP) -> Iterator[Page]:
+    def page(self, site_url: str, *, javascript: bool = False, viewport: ViewportSize = DESKTOP) -> Iterator[Page]:
         """`open`, yielding just the loaded Playwright `Page`."""
         with self.open(site_url, javascript=javascript, viewport=viewport) as tab:
             yield tab.page
@@ -282,6 +311,12 @@ class Browser:
         if response is not None and response.status >= 400:
             own = router.errors.get(response.url.split("#", 1)[0])
             raise own or PermanentError(f"{url}: HTTP {response.status}")
+
+
+def status_of(exc: PipelineError) -> int | None:
+    """The HTTP status a fetch error reports (`PermanentError("…: HTTP 404")`), None for others."""
+    found = _STATUS_IN_ERROR.search(str(exc))
+    return int(found.group(1)) if found else None
 
 
 def _refuse_websocket(tab: Tab) -> Any:
@@ -330,11 +365,14 @@ def _stop_driver() -> None:
 
 
 def shared(settings: Settings) -> Browser:
-    """This process's warm browser (a qa worker keeps it across jobs); stopped at exit."""
+    """This process's warm browser (a qa worker keeps it across jobs); stopped at exit. Later calls
+    hand it the newest settings (read on every page); a different Chromium binary means a new one."""
     global _shared
-    if _shared is None or _shared.settings is not settings:
-        if _shared is not None:
-            _shared.close()
+    if _shared is not None and _shared.settings.chromium_path != settings.chromium_path:
+        _shared.close()
+        _shared = None
+    if _shared is None:
         _shared = Browser(settings)
         atexit.register(_shared.close)
+    _shared.settings = settings
     return _shared

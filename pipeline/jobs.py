@@ -129,6 +129,7 @@ def _commit(
     record.degraded += [d for d in result.degraded if d not in record.degraded]
     record.site_url = result.site_url or record.site_url
     record.email_file = result.email_file or record.email_file
+    record.qa_status = result.qa_status or record.qa_status
     nxt = stage.next
     if result.end is not None:
         record.state, record.last_error = result.end, result.hold

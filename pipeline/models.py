@@ -288,27 +288,60 @@ class DeployResult(BaseModel):
     previous: str | None = Field(None, description="The version that was live before, kept for rollback.")
 
 
+Verdict = Literal["pass", "fail", "review"]
+
+
 class GateCheck(BaseModel):
-    """One quality gate's verdict, with evidence."""
+    """One quality gate's verdict, with evidence (measurements, offending elements, violations)."""
 
     name: str
-    status: Literal["pass", "fail", "review"]
+    status: Verdict
     detail: str = ""
+    evidence: dict[str, Any] = Field(default_factory=dict)
 
 
 class GateReport(BaseModel):
-    """All gates of one site; `passed` only when every gate passes."""
+    """All gates of one site; `passed` only when every gate passes. `verdict`: `fail` when any gate
+    failed, `review` when none failed but some result sits within the review band of a threshold."""
 
     url: str
     checks: list[GateCheck]
+    layout: str | None = None
+    seconds: float | None = None
     screenshots: dict[str, str] = Field(
         default_factory=dict, description="view (desktop, mobile, prospect) → Redis key of its WebP"
     )
+    checked_at: datetime = Field(default_factory=utcnow)
 
     @property
     def passed(self) -> bool:
         """True when every gate passed."""
         return all(c.status == "pass" for c in self.checks)
+
+    @property
+    def verdict(self) -> Verdict:
+        """The report's overall verdict."""
+        statuses = {c.status for c in self.checks}
+        return "fail" if "fail" in statuses else "review" if "review" in statuses else "pass"
+
+
+class QaStatus(StrEnum):
+    """Whether a lead may be emailed, as far as the quality gates go: only `passed` and `approved`
+    may (`LeadRecord.cleared_for_email`)."""
+
+    PASSED = "passed"
+    HELD = "held"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class ReviewDecision(BaseModel):
+    """A person's decision on a held lead."""
+
+    decision: Literal["approved", "rejected"]
+    by: str
+    at: datetime = Field(default_factory=utcnow)
+    reason: str = ""
 
 
 class EmailResult(BaseModel):
@@ -357,6 +390,8 @@ class LeadRecord(BaseModel):
     email_status: str | None = None
     email_file: str | None = None
     approved_by: str | None = Field(None, description="Who approved this lead for email despite its gates.")
+    qa_status: QaStatus | None = Field(None, description="The gates' word on emailing this lead (see QaStatus).")
+    review: ReviewDecision | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     history: list[StageEvent] = Field(
@@ -364,6 +399,11 @@ class LeadRecord(BaseModel):
         exclude=True,
         description="Events noted since the record was loaded; `Store.save` appends them to the lead's trail.",
     )
+
+    @property
+    def cleared_for_email(self) -> bool:
+        """True when the quality gates passed or a person approved the lead after review."""
+        return self.qa_status in (QaStatus.PASSED, QaStatus.APPROVED)
 
     def note(
         self,

@@ -156,6 +156,30 @@ class Settings(BaseSettings):
     browser_restart_after_sites: int = Field(200, description="Sites one browser renders before it is restarted.")
     browser_page_max_bytes: int = Field(10_000_000, description="Bytes one page may fetch, all requests together.")
 
+    # --- Quality gates (qa stage) ---------------------------------------------------------------
+    qa_review_margin: float = Field(
+        0.1, description="A measurement within this fraction of its limit holds the lead for review."
+    )
+    qa_min_performance_score: float = Field(
+        90.0, description="Lowest performance score (Lighthouse's desktop curves on the measured paints and shifts)."
+    )
+    qa_score_review_points: float = Field(3.0, description="Scores this many points above the minimum are reviewed.")
+    qa_max_requests: int = Field(20, description="Requests one generated page may make.")
+    qa_max_render_blocking: int = Field(2, description="Render-blocking resources one page may have.")
+    qa_min_tap_target_px: int = Field(24, description="Smallest tap target (WCAG 2.2 target size, minimum).")
+    qa_check_external_links: bool = Field(
+        True, description="Fetch external links through the guard (off: the guard's URL decision only)."
+    )
+    qa_screenshot_ttl_s: int = Field(30 * 86400, description="How long gate screenshots stay in Redis.")
+    qa_breaker_min_leads: int = Field(10, description="Leads a run must have checked before the breaker may trip.")
+    qa_breaker_fail_ratio: float = Field(
+        0.5, description="Share of a run's leads failing the gates that pauses the email stage."
+    )
+    canary_max_diff_ratio: float = Field(
+        0.02, description="Share of canary pixels that may differ from the baseline before email is paused."
+    )
+    canary_interval_s: int = Field(3600, description="How often each layout's canary is re-checked.")
+
     # --- Email -------------------------------------------------------------------------------
     smtp_host: str | None = Field(None, description="SMTP server; unset = write .eml files to the outbox.")
     smtp_port: int = Field(25, description="SMTP port.")

@@ -12,6 +12,7 @@ export PIPELINE_PREVIEW_PORT="${DEMO_PREVIEW_PORT:-8700}"
 export PIPELINE_RETRY_BASE_S=1            # quick retries so the unreachable site degrades in seconds
 export PIPELINE_RETRY_CAP_S='{"scrape": 2, "build": 2, "deploy": 2, "qa": 2, "email": 2}'
 export PIPELINE_FETCH_RETRIES=0
+export PIPELINE_QA_CHECK_EXTERNAL_LINKS=0    # offline demo: external links are judged by the address guard alone
 export PIPELINE_SENDER_POSTAL_ADDRESS="${PIPELINE_SENDER_POSTAL_ADDRESS:-1 Example Street, Bristol BS1 1AA, UK}"
 export PIPELINE_REPLY_TO="${PIPELINE_REPLY_TO:-team@demo-agency.localhost}"
 export PIPELINE_LOG_LEVEL="${PIPELINE_LOG_LEVEL:-WARNING}"

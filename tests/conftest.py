@@ -100,6 +100,7 @@ def make_settings(redis_url: str, var_dir: Path, preview_url: str, **overrides: 
         "fetch_retries": 0,
         "fetch_connect_timeout_s": 2.0,
         "fetch_read_timeout_s": 2.0,
+        "qa_check_external_links": False,  # the gates judge external links by the guard's decision only
     }
     values.update(overrides)
     settings = Settings(**values)  # type: ignore[arg-type]

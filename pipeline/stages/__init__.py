@@ -13,7 +13,7 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from pipeline.errors import PermanentError
-from pipeline.models import LeadRecord, LeadState, Stage
+from pipeline.models import LeadRecord, LeadState, QaStatus, Stage
 from pipeline.settings import Settings
 from pipeline.store import Store
 
@@ -43,7 +43,7 @@ class StageResult:
 
     `hold` (a reason) stops the chain and holds the lead for a person; `end` (a terminal state,
     with `hold` as its reason) ends the lead there instead, e.g. `suppressed` or `rejected` by the
-    email stage; `degraded` adds flags; `site_url`/`email_file` are copied onto the lead record."""
+    email stage; `degraded` adds flags; `site_url`/`email_file`/`qa_status` are copied onto the lead record."""
 
     output: BaseModel
     hold: str | None = None
@@ -51,6 +51,7 @@ class StageResult:
     degraded: list[str] = field(default_factory=list)
     site_url: str | None = None
     email_file: str | None = None
+    qa_status: QaStatus | None = None
 
 
 StageFn = Callable[[StageContext], StageResult]

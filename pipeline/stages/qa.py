@@ -1,73 +1,79 @@
-"""QA stage: deployed site URL → gate report. A failing gate holds the lead for review.
-
-Thin version of the walking skeleton: an HTTP check of the deployed page (status, business name,
-placeholder text, logo loads). The browser gates come in their own issue.
+"""QA stage: deployed site → gate report. Thin adapter over `pipeline.qa`: load the lead's outputs,
+run the layout's visual canary when it is due, run every gate in this worker's warm browser, store
+the screenshots, count the outcome for the run's breaker, and hold the lead unless every gate passed
+(a `review` verdict holds it too). `LeadRecord.qa_status` says whether email may go ahead.
 """
 
 from __future__ import annotations
 
-import re
-from urllib.parse import urljoin
+import logging
 
-import requests
-from bs4 import BeautifulSoup
-
-from pipeline.errors import TransientError
-from pipeline.models import BrandProfile, DeployResult, GateCheck, GateReport, Stage
+from pipeline import browser as browsers
+from pipeline.browser import MOBILE, screenshot_webp
+from pipeline.errors import PermanentError, PipelineError, TransientError
+from pipeline.models import BrandProfile, DeployResult, GateCheck, GateReport, LeadInput, QaStatus, SiteBundle, Stage
+from pipeline.qa import artifacts, canary
+from pipeline.qa.content import Expected
+from pipeline.qa.runner import run_gates
+from pipeline.render import i18n
+from pipeline.render.palette import normalise_hex
+from pipeline.render.site import page_context
 from pipeline.stages import StageContext, StageResult
 
-PLACEHOLDERS = re.compile(r"lorem ipsum|\{\{|\}\}|\{%|\bTODO\b|\bTBD\b|placeholder", re.IGNORECASE)
+log = logging.getLogger("pipeline.stages.qa")
 
 
-def _get(session: requests.Session, url: str, timeout_s: float) -> requests.Response:
-    try:
-        return session.get(url, timeout=timeout_s)
-    except requests.RequestException as exc:
-        raise TransientError(f"qa could not reach {url}: {type(exc).__name__}") from exc
-
-
-def check_site(url: str, business_name: str, session: requests.Session, timeout_s: float = 10.0) -> GateReport:
-    """Run the HTTP gates on a deployed page."""
-    resp = _get(session, url, timeout_s)
-    if resp.status_code == 429 or resp.status_code >= 500:
-        # the preview/web server is struggling, not the site: retry rather than hold
-        raise TransientError(f"qa got HTTP {resp.status_code} from {url}")
-    checks = [
-        GateCheck(name="status", status="pass" if resp.status_code == 200 else "fail", detail=str(resp.status_code))
-    ]
-    if resp.status_code != 200:
-        return GateReport(url=url, checks=checks)
-    soup = BeautifulSoup(resp.text, "lxml")
-    for tag in soup(["style", "script", "template"]):
-        tag.decompose()
-    text = soup.get_text(" ", strip=True)
-    has_name = business_name.casefold() in text.casefold()
-    checks.append(GateCheck(name="content:name", status="pass" if has_name else "fail", detail=business_name))
-    # What a visitor reads: the text and the human-facing attributes (CSS may legitimately hold `}}`)
-    attributes = " ".join(str(t.get(a, "")) for t in soup.find_all(True) for a in ("alt", "title", "aria-label"))
-    found = PLACEHOLDERS.search(text) or PLACEHOLDERS.search(attributes)
-    checks.append(
-        GateCheck(
-            name="content:placeholder", status="fail" if found else "pass", detail=found.group(0) if found else ""
-        )
+def expected_for(lead: LeadInput, profile: BrandProfile, logo: bool) -> Expected:
+    """What the build put on the page: the same cleaned name and contact links it rendered."""
+    context = page_context(lead, profile, i18n.language(profile.language))
+    return Expected(
+        name=context["name"],
+        brand_color=normalise_hex(profile.palette.primary),
+        phone=context["contact"]["phone_href"],
+        email=context["contact"]["email"] or None,
+        logo=logo,
     )
-    logo = soup.find("img")
-    if logo is None or not logo.get("src"):
-        checks.append(GateCheck(name="logo", status="fail", detail="no logo image"))
-    else:
-        img = _get(session, urljoin(url, str(logo["src"])), timeout_s)
-        ok = img.status_code == 200 and img.headers.get("Content-Type", "").startswith("image/") and bool(img.content)
-        checks.append(
-            GateCheck(name="logo", status="pass" if ok else "fail", detail=f"{img.status_code} {logo['src']}")
-        )
-    return GateReport(url=url, checks=checks)
 
 
 def run(ctx: StageContext) -> StageResult:
-    """Job adapter: check the deployed site; hold the lead when a gate fails."""
+    """Job adapter: gate the deployed site; hold the lead unless every gate passed."""
+    settings, conn, record = ctx.settings, ctx.store.conn, ctx.record
     deployed = ctx.load(Stage.DEPLOY, DeployResult)
     profile = ctx.load(Stage.SCRAPE, BrandProfile)
-    with requests.Session() as session:
-        report = check_site(deployed.url, profile.name, session)
-    failed = [c.name for c in report.checks if c.status != "pass"]
-    return StageResult(output=report, hold=f"qa gates failed: {', '.join(failed)}" if failed else None)
+    bundle = ctx.load(Stage.BUILD, SiteBundle)
+    browser = browsers.shared(settings)
+    canary.check_due(conn, settings, browser, bundle.theme)
+    has_logo = any(path.startswith("logo") for path in bundle.files)
+    expected = expected_for(record.lead, profile, has_logo)
+    cache = artifacts.RedisLinkCache(conn, record.run_id)
+    try:
+        gated = run_gates(browser, deployed.url, expected, settings, cache)
+        report, shots = gated.report, gated.screenshots
+    except TransientError:
+        raise
+    except PermanentError as exc:  # the deployed page itself is missing or refused: hold, don't kill
+        report, shots = (
+            GateReport(url=deployed.url, checks=[GateCheck(name="page", status="fail", detail=str(exc))]),
+            {},
+        )
+    if report.verdict != "pass":
+        shots.update(_prospect_screenshot(browser, record.lead.website))
+    report.layout = bundle.theme
+    report.screenshots = artifacts.save_screenshots(conn, record.key, shots, settings.qa_screenshot_ttl_s)
+    tripped = artifacts.record_outcome(conn, settings, record.run_id, failed=report.verdict == "fail")
+    if tripped:
+        log.error("email paused: %s", tripped)
+    if report.verdict == "pass":
+        return StageResult(output=report, qa_status=QaStatus.PASSED)
+    failing = [f"{c.name} ({c.status})" for c in report.checks if c.status != "pass"]
+    return StageResult(output=report, hold=f"qa gates {report.verdict}: {', '.join(failing)}", qa_status=QaStatus.HELD)
+
+
+def _prospect_screenshot(browser: browsers.Browser, website: str) -> dict[str, bytes]:
+    """The prospect's own site (JavaScript off), for the reviewer to compare; best effort."""
+    try:
+        with browser.page(website, javascript=False, viewport=MOBILE) as page:
+            return {"prospect": screenshot_webp(page)}
+    except PipelineError as exc:
+        log.info("no screenshot of the prospect's site %s: %s", website, exc)
+        return {}

@@ -1,15 +1,18 @@
-"""QA stage (HTTP gates): a struggling web server is retried, a bad page is held."""
+"""QA stage edges: a struggling web server is a transient error, not a failed gate."""
 
 from __future__ import annotations
 
 from http.server import BaseHTTPRequestHandler
 
 import pytest
-import requests
 
+from pipeline.browser import Browser
 from pipeline.errors import TransientError
-from pipeline.stages.qa import check_site
-from tests.support.servers import send_html, serve
+from pipeline.qa.links import MemoryLinkCache
+from pipeline.qa.runner import run_gates
+from tests.qa.sites import expected
+from tests.support.browser import browser_settings
+from tests.support.servers import serve
 
 
 class _Busy(BaseHTTPRequestHandler):
@@ -21,22 +24,6 @@ class _Busy(BaseHTTPRequestHandler):
         pass
 
 
-class _Lorem(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        send_html(self, b"<html><body><h1>Acme</h1><p>Lorem ipsum dolor sit amet</p></body></html>")
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-def test_a_503_from_the_web_server_is_transient_not_a_failed_gate() -> None:
-    with serve(_Busy) as url, requests.Session() as session, pytest.raises(TransientError, match="503"):
-        check_site(url, "Acme", session)
-
-
-def test_placeholder_text_and_a_missing_logo_fail_their_gates() -> None:
-    with serve(_Lorem) as url, requests.Session() as session:
-        report = check_site(url, "Acme", session)
-    status = {c.name: c.status for c in report.checks}
-    assert status == {"status": "pass", "content:name": "pass", "content:placeholder": "fail", "logo": "fail"}
-    assert not report.passed
+def test_a_503_from_the_web_server_is_transient_not_a_failed_gate(guarded_browser: Browser) -> None:
+    with serve(_Busy) as url, pytest.raises(TransientError, match="503"):
+        run_gates(guarded_browser, url, expected(), browser_settings(), MemoryLinkCache())

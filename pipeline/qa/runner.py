@@ -1,0 +1,54 @@
+"""Run every gate on one site in one fresh browser context: desktop first (timing, accessibility,
+content, links, layout, screenshot), then the same page resized to the mobile width (layout,
+screenshot). Resizing instead of loading the page again halves the cost; media queries and layout
+are re-evaluated on resize, so the mobile checks see the mobile layout.
+
+JavaScript is on for our own generated pages (never for a prospect's): the measurements and axe-core
+run as scripts, and the built pages carry a Content-Security-Policy that allows no script of theirs.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from pipeline.browser import DESKTOP, MOBILE, Browser, screenshot_webp
+from pipeline.models import GateReport
+from pipeline.qa import accessibility, content, layout, links, performance
+from pipeline.qa.content import Expected
+from pipeline.qa.links import LinkCache
+from pipeline.scrape.fetch import Fetcher
+from pipeline.settings import Settings
+
+SCREENSHOT_WIDTH = {"desktop": 1280, "mobile": 375}
+
+
+@dataclass
+class Gated:
+    """A site's gate report and its screenshots (view → WebP bytes)."""
+
+    report: GateReport
+    screenshots: dict[str, bytes] = field(default_factory=dict)
+
+
+def run_gates(browser: Browser, url: str, expected: Expected, settings: Settings, cache: LinkCache) -> Gated:
+    """Every gate on the site at `url`. Fetch errors of the page itself propagate as the fetcher
+    raised them (a 4xx is permanent, a 5xx transient); a browser crash is transient."""
+    started = time.perf_counter()
+    shots: dict[str, bytes] = {}
+    with (
+        browser.open(url, javascript=True, viewport=DESKTOP) as tab,
+        Fetcher(settings, resolver=browser.resolver) as fetcher,
+    ):
+        checks = [performance.gate(tab, settings)]  # first: before anything is injected
+        checks.append(accessibility.gate(tab.page))
+        checks.append(content.gate(tab, expected))
+        checks.append(links.gate(tab, fetcher, cache, fetch_external=settings.qa_check_external_links))
+        views = {"desktop": layout.inspect(tab.page, settings.qa_min_tap_target_px)}
+        shots["desktop"] = screenshot_webp(tab.page)
+        tab.page.set_viewport_size(MOBILE)
+        views["mobile"] = layout.inspect(tab.page, settings.qa_min_tap_target_px)
+        shots["mobile"] = screenshot_webp(tab.page)
+        checks.append(layout.gate(views))
+    report = GateReport(url=url, checks=checks, seconds=round(time.perf_counter() - started, 3))
+    return Gated(report, shots)
