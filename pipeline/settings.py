@@ -175,6 +175,14 @@ class Settings(BaseSettings):
     qa_breaker_fail_ratio: float = Field(
         0.5, description="Share of a run's leads failing the gates that pauses the email stage."
     )
+    review_host: str = Field(
+        "127.0.0.1", description="Address the review page binds to; off loopback it needs a password."
+    )
+    review_port: int = Field(8709, description="Port of the review page (`pipeline review serve`).")
+    review_user: str = Field("reviewer", description="HTTP basic auth user of the review page.")
+    review_password: SecretStr | None = Field(
+        None, description="HTTP basic auth password of the review page; required when it binds off loopback."
+    )
     canary_max_diff_ratio: float = Field(
         0.02, description="Share of canary pixels that may differ from the baseline before email is paused."
     )

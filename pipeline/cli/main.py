@@ -15,6 +15,7 @@ import sys
 import click
 
 from pipeline import config, observability, runtime
+from pipeline.cli.canary import canary_group
 from pipeline.cli.common import App, ConfigProblem
 from pipeline.cli.config import config_group
 from pipeline.cli.dlq import dlq_group
@@ -24,6 +25,8 @@ from pipeline.cli.leads import lead_cmd, leads_cmd
 from pipeline.cli.monitor import COMMANDS as MONITOR_COMMANDS
 from pipeline.cli.ops import dashboard_cmd, pause_cmd, resume_cmd, status_cmd
 from pipeline.cli.reconcile import reconcile_cmd
+from pipeline.cli.report import report_cmd
+from pipeline.cli.review import review_group
 from pipeline.cli.runctl import COMMANDS as RUNCTL_COMMANDS
 from pipeline.cli.site import serve, site
 from pipeline.cli.suppress import suppress_group
@@ -76,6 +79,9 @@ for command in (
     *MONITOR_COMMANDS,
     *RUNCTL_COMMANDS,
     suppress_group,
+    review_group,
+    canary_group,
+    report_cmd,
 ):
     cli.add_command(command)
 

@@ -7,6 +7,7 @@ import os
 import signal
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -72,3 +73,13 @@ def kill_chromium(spare: set[int]) -> int:
     for pid in victims:
         os.kill(pid, signal.SIGKILL)
     return len(victims)
+
+
+@pytest.fixture(scope="session")
+def plain_browser() -> Iterator[Any]:
+    """A Chromium without the guard, for driving our own pages that post forms (the review page):
+    the guarded renderer refuses every request but GET and HEAD. Loopback pages only."""
+    from benchmarks.theme_quality import chromium
+
+    with chromium() as browser:
+        yield browser
