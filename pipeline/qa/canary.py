@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field
 from pipeline import control
 from pipeline.alerts import Alerter
 from pipeline.browser import BUNDLE_ORIGIN, DESKTOP, MOBILE, Browser
+from pipeline.media import raster
 from pipeline.models import BrandProfile, LeadInput, LogoAsset, Palette, SiteBundle, utcnow
 from pipeline.render.site import build_site
 from pipeline.settings import Settings
@@ -33,6 +34,7 @@ log = logging.getLogger("pipeline.qa.canary")
 
 PREFIX = "pl:canary:"
 VIEWS = {"desktop": DESKTOP, "mobile": MOBILE}
+SHOT_MAX_PIXELS = 60_000_000  # our own full-page screenshots, decoded through the one raster decoder
 PIXEL_TOLERANCE = 24  # per-channel difference below this is antialiasing noise, not a change
 EMAIL_STAGE = "email"
 CANARY_KEY = "canary0000000000"
@@ -100,10 +102,11 @@ def render(browser: Browser, bundle: SiteBundle) -> dict[str, bytes]:
 
 def diff_ratio(baseline_png: bytes, current_png: bytes) -> float:
     """Share of pixels that differ beyond antialiasing noise; 1.0 when the page size changed."""
-    with Image.open(io.BytesIO(baseline_png)) as a, Image.open(io.BytesIO(current_png)) as b:
-        if a.size != b.size:
-            return 1.0
-        delta = ImageChops.difference(a.convert("RGB"), b.convert("RGB")).convert("L")
+    a = raster.decode(baseline_png, max_pixels=SHOT_MAX_PIXELS).convert("RGB")
+    b = raster.decode(current_png, max_pixels=SHOT_MAX_PIXELS).convert("RGB")
+    if a.size != b.size:
+        return 1.0
+    delta = ImageChops.difference(a, b).convert("L")
     changed = sum(delta.point(lambda v: 255 if v >= PIXEL_TOLERANCE else 0).histogram()[255:])
     return changed / (delta.width * delta.height)
 

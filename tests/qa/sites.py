@@ -13,7 +13,9 @@ from pipeline.stages.qa import expected_for
 from tests.render.profiles import KEY, LEAD, profile
 
 
-def publish(root: LocalWebRoot, slug: str, prof: BrandProfile | None = None, theme: str = "harbor") -> tuple[str, Path]:
+def publish(
+    root: LocalWebRoot, slug: str, prof: BrandProfile | None = None, theme: str | None = None
+) -> tuple[str, Path]:
     """Build the test profile, publish it under `slug`; returns its URL and its live folder."""
     bundle = build_site(LEAD, KEY, prof or profile(), theme=theme).model_copy(update={"slug": slug})
     url = root.publish(bundle).url

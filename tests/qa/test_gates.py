@@ -10,6 +10,7 @@ from pipeline.deploy.local import LocalWebRoot
 from pipeline.models import GateReport
 from pipeline.qa.links import MemoryLinkCache
 from pipeline.qa.runner import run_gates
+from pipeline.render.themes import THEME_NAMES
 from tests.qa.sites import expected, publish, tamper
 from tests.render.profiles import profile
 from tests.support.browser import browser_settings
@@ -26,7 +27,7 @@ def failing(report: GateReport) -> dict[str, str]:
     return {c.name: c.detail for c in report.checks if c.status != "pass"}
 
 
-@pytest.mark.parametrize("theme", ["harbor", "forge"])
+@pytest.mark.parametrize("theme", THEME_NAMES)
 def test_a_clean_built_site_passes_every_gate(guarded_browser: Browser, site_root: LocalWebRoot, theme: str) -> None:
     url, _ = publish(site_root, f"clean-{theme}", theme=theme)
     gated = run_gates(guarded_browser, url, expected(), SETTINGS, MemoryLinkCache())

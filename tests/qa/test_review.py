@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import redis
 import requests
-from pydantic import SecretStr
 from click.testing import CliRunner
+from pydantic import SecretStr
 
 from pipeline import control, ingest, runtime
 from pipeline.cli.main import cli
