@@ -66,13 +66,20 @@ echo "== leads"
 pipeline leads
 pipeline status
 
+echo "== quality gates: held for review, the visual canary of each layout, the run report"
+pipeline review list
+pipeline canary status
+report=$(pipeline report | sed -n 's/^report: //p')
+
 echo
 echo "Where to look next:"
 echo "  emails:        $PIPELINE_VAR_DIR/outbox/*.eml"
 echo "  rejected rows: $(ls "$PIPELINE_VAR_DIR"/rejects/*.csv 2>/dev/null | head -1)"
 echo "  built sites:   $PIPELINE_VAR_DIR/sites/ (served while the demo runs at http://127.0.0.1:$PIPELINE_PREVIEW_PORT/)"
 echo "  one lead:      PIPELINE_VAR_DIR=$PIPELINE_VAR_DIR .venv/bin/pipeline lead KEY   (needs: pipeline redis start)"
-echo "  all processes: make run   (Procfile under honcho: workers, rq-dashboard, preview)"
+echo "  run report:    $report"
+echo "  review page:   pipeline review serve   (127.0.0.1:8709; approve or reject held leads)"
+echo "  all processes: make run   (Procfile under honcho: workers, rq-dashboard, preview, review page)"
 
 echo
 echo "== unsubscribe: an RFC 8058 one-click POST to the first email's List-Unsubscribe link"

@@ -11,11 +11,18 @@ from pipeline.qa.report import write_report
 
 
 @click.command("report")
-@click.argument("run_id", metavar="RUN")
+@click.argument("run_id", metavar="[RUN]", required=False)
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Folder (default var/reports).")
 @pass_app
 @user_errors
-def report_cmd(app: App, run_id: str, out: Path | None) -> None:
-    """Static HTML report of RUN: thumbnails, gate results, violations, stage timings, states."""
-    index = write_report(app.store(read_only=True), run_id, out or app.settings.var_dir / "reports")
+def report_cmd(app: App, run_id: str | None, out: Path | None) -> None:
+    """Static HTML report of RUN (default: the newest run): thumbnails, gate results, violations,
+    stage timings, leads per state."""
+    store = app.store(read_only=True)
+    if run_id is None:
+        newest = store.latest_runs(1)
+        if not newest:
+            raise click.ClickException("no run yet: nothing to report")
+        run_id = newest[0]
+    index = write_report(store, run_id, out or app.settings.var_dir / "reports")
     console.print(f"report: {index}")
