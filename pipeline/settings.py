@@ -178,7 +178,7 @@ class Settings(BaseSettings):
     review_host: str = Field(
         "127.0.0.1", description="Address the review page binds to; off loopback it needs a password."
     )
-    review_port: int = Field(8709, description="Port of the review page (`pipeline review serve`).")
+    review_port: int = Field(8710, description="Port of the review page (`pipeline review serve`).")
     review_user: str = Field("reviewer", description="HTTP basic auth user of the review page.")
     review_password: SecretStr | None = Field(
         None, description="HTTP basic auth password of the review page; required when it binds off loopback."

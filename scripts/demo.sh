@@ -78,7 +78,7 @@ echo "  rejected rows: $(ls "$PIPELINE_VAR_DIR"/rejects/*.csv 2>/dev/null | head
 echo "  built sites:   $PIPELINE_VAR_DIR/sites/ (served while the demo runs at http://127.0.0.1:$PIPELINE_PREVIEW_PORT/)"
 echo "  one lead:      PIPELINE_VAR_DIR=$PIPELINE_VAR_DIR .venv/bin/pipeline lead KEY   (needs: pipeline redis start)"
 echo "  run report:    $report"
-echo "  review page:   pipeline review serve   (127.0.0.1:8709; approve or reject held leads)"
+echo "  review page:   pipeline review serve   (127.0.0.1:8710; approve or reject held leads)"
 echo "  all processes: make run   (Procfile under honcho: workers, rq-dashboard, preview, review page)"
 
 echo

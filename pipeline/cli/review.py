@@ -91,7 +91,7 @@ def reject_cmd(app: App, lead: str, reason: str) -> None:
 
 @review_group.command("serve")
 @click.option("--host", default=None, help="Bind address (default PIPELINE_REVIEW_HOST, 127.0.0.1).")
-@click.option("--port", type=int, default=None, help="Port (default PIPELINE_REVIEW_PORT, 8709).")
+@click.option("--port", type=int, default=None, help="Port (default PIPELINE_REVIEW_PORT, 8710).")
 @pass_app
 @user_errors
 def serve_cmd(app: App, host: str | None, port: int | None) -> None:
