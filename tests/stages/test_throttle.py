@@ -138,3 +138,18 @@ def test_status_shows_the_throttle_and_the_suppression_list(conn: redis.Redis, s
         "day_cap": 300,
         "suppressed": 1,
     }
+
+
+def test_waiters_are_told_to_come_back_in_turn_not_all_at_once(conn: redis.Redis) -> None:
+    throttle = Throttle(conn)
+    limits = [Limit("w", 2, 2.0)]
+    assert throttle.acquire("a", limits) == 0 and throttle.acquire("b", limits) == 0
+    waits = [throttle.acquire(m, limits) for m in "cdefg"]
+    assert throttle.waiting(limits[0]) == 5
+    first = waits[0]
+    assert 0 < first <= 2.0 and abs(waits[1] - first) < 0.1  # two tokens free in the next window ...
+    assert abs(waits[2] - first - 2.0) < 0.1 and abs(waits[3] - first - 2.0) < 0.1  # ... two in the one after
+    assert abs(waits[4] - first - 4.0) < 0.1
+    assert throttle.acquire("c", limits) > 0 and throttle.waiting(limits[0]) == 5  # asking again keeps its place
+    time.sleep(first + 0.05)
+    assert throttle.acquire("c", limits) == 0 and throttle.waiting(limits[0]) == 4  # granted: no longer waiting
