@@ -34,6 +34,8 @@ from pipeline.settings import Settings
 from pipeline.store import Store, lead_key, state_key
 
 ACTIVE_STATES = (LeadState.QUEUED, LeadState.RUNNING, LeadState.RETRYING)
+# A job in RQ's intermediate list this long (RQ fails it after 60 s, when its maintenance runs)
+INTERMEDIATE_STUCK_S = 120
 BATCH = 1000
 
 
@@ -104,13 +106,15 @@ class _StageSnapshot:
             p.lrange(q.intermediate_queue_key, 0, -1)  # after the queue: a job moving on is seen
             raw = p.execute()
         self.waiting = {m.decode() for part in raw for m in part}
+        self.taken = {m.decode() for m in raw[2]}
 
 
 class _Judge:
     """Decides whether a lead's job is alive."""
 
-    def __init__(self, conn: redis.Redis, settings: Settings, now: float) -> None:
+    def __init__(self, conn: redis.Redis, settings: Settings, now: float, dry_run: bool) -> None:
         self.conn = conn
+        self.dry_run = dry_run
         self.settings = settings
         self.now = now
         self.host = socket.gethostname()
@@ -139,6 +143,8 @@ class _Judge:
         if status is None:
             return "its job is gone"
         if status in (JobStatus.QUEUED, JobStatus.SCHEDULED):
+            if jid in self.waiting(lead.stage) and jid in self.snapshots[lead.stage].taken:
+                return self._taken(lead.stage, jid)
             if jid in self.waiting(lead.stage) or self._waiting_now(lead.stage, jid):
                 return None
             return f"its job is {status} but in no queue or schedule"
@@ -154,6 +160,22 @@ class _Judge:
         if status == JobStatus.FINISHED:
             return "its job finished but the lead never moved on (the commit was lost)"
         return f"its job is {status}"
+
+    def _taken(self, stage: Stage, jid: str) -> str | None:
+        """A job in RQ's intermediate list was taken by a worker that has not started it yet. RQ's
+        maintenance fails it after a minute, but only under a lock that a worker killed while
+        cleaning holds for 15 minutes: past `INTERMEDIATE_STUCK_S` since first seen there (RQ's
+        own marker, set here when missing), its worker died right after taking it."""
+        q = queues.stage_queue(self.conn, stage)
+        key = q.intermediate_queue.get_first_seen_key(jid)
+        seen = self.conn.get(key)
+        if seen is None:
+            if not self.dry_run:
+                self.conn.set(key, self.now, nx=True, ex=86400)
+            return None
+        if float(seen) + INTERMEDIATE_STUCK_S < self.now:
+            return "its job was taken from the queue by a worker that died before starting it"
+        return None
 
     def _waiting_now(self, stage: Stage, jid: str) -> bool:
         """Precise second look for one suspect (the snapshot may predate a move)."""
@@ -189,7 +211,7 @@ JOB_FIELDS = ["status", "worker_name", "started_at", "timeout"]
 def find_stranded(conn: redis.Redis, settings: Settings, report: ReconcileReport) -> Iterator[tuple[_Lead, Finding]]:
     """Every stranded lead (scanned by state index, job hashes read in pipelined batches)."""
     now = time.time()
-    judge = _Judge(conn, settings, now)
+    judge = _Judge(conn, settings, now, report.dry_run)
     for state in ACTIVE_STATES:
         for keys in _scan(conn, state):
             leads = [ld for ld in _load(conn, keys) if ld.state == state]
@@ -281,6 +303,7 @@ def _repair(conn: redis.Redis, store: Store, settings: Settings, lead: _Lead, fi
                 pipe.zrem(q.failed_job_registry.key, jid)
                 pipe.zrem(q.finished_job_registry.key, jid)
                 pipe.lrem(q.intermediate_queue_key, 0, jid)
+                pipe.delete(q.intermediate_queue.get_first_seen_key(jid))
                 pipe.lrem(q.key, 0, jid)
                 pipe.zrem(q.scheduled_job_registry.key, jid)
                 pipe.delete(Job.key_for(jid))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -168,3 +169,24 @@ def test_reconcile_cli_prints_what_it_did_and_json(
     assert out.exit_code == 0, out.output
     data = json.loads(out.stdout)  # the stranded alert is logged on stderr
     assert data["requeued"] == 1 and data["findings"][0]["job_id"] == job_id(key, Stage.SCRAPE, 1)
+
+
+def test_a_job_left_taken_by_a_dead_worker_is_re_enqueued_even_when_rq_maintenance_is_locked(
+    tmp_path: Path, conn: redis.Redis, settings: Settings, redis_url: str, example_sites: dict[str, str]
+) -> None:
+    [key] = _ingest(tmp_path, conn, settings, example_sites["florist"])
+    jid = job_id(key, Stage.SCRAPE, 1)
+    assert run_doomed(redis_url, "scrape", "after-dequeue") == -9
+    queue = stage_queue(conn, Stage.SCRAPE)
+    conn.set(queue.registry_cleaning_key, 1, ex=899)  # a worker killed while cleaning holds RQ's lock
+
+    assert reconcile(conn, settings).stranded == 0  # first sighting: it may still be starting
+    assert conn.exists(queue.intermediate_queue.get_first_seen_key(jid))
+    conn.set(queue.intermediate_queue.get_first_seen_key(jid), time.time() - 180)
+    report = reconcile(conn, settings)
+
+    assert [f.action for f in report.findings] == ["re-enqueued"]
+    assert "died before starting it" in report.findings[0].reason
+    assert queue.intermediate_queue.get_job_ids() == [] and queue.job_ids == [jid]
+    drain(conn, settings, ["scrape"], timeout_s=60)
+    assert _lead(conn, key).stage == Stage.BUILD
