@@ -250,7 +250,7 @@ class Fetcher:
                 timeout=(min(s.fetch_connect_timeout_s, remaining), min(s.fetch_read_timeout_s, remaining)),
             )
         except requests.RequestException as exc:
-            if dog.fired:
+            if dog.fired or time.monotonic() >= deadline - 0.05:  # a socket timeout cut to the deadline
                 raise DeadlineExceeded(f"{url}: no answer within the {s.fetch_deadline_s}s deadline") from None
             raise _classify(url, exc) from exc
         with resp:
@@ -266,7 +266,7 @@ class Fetcher:
             try:
                 body = b"".join(_read_capped(url, resp, max_bytes, deadline, s.fetch_deadline_s))
             except TransientError:
-                if dog.fired:
+                if dog.fired or time.monotonic() >= deadline - 0.05:  # a socket timeout cut to the deadline
                     raise DeadlineExceeded(
                         f"{url}: body not received within the {s.fetch_deadline_s}s deadline"
                     ) from None
