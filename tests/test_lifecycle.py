@@ -14,7 +14,15 @@ from pathlib import Path
 import pytest
 from rq import Worker
 
-from benchmarks.lifecycle import SETTINGS, Line, attempts, ingest_failing_lead, make_due, shutdown_figures
+from benchmarks.lifecycle import (
+    SETTINGS,
+    Line,
+    attempts,
+    closed_port,
+    ingest_failing_lead,
+    make_due,
+    shutdown_figures,
+)
 
 DUE_RETRY_BOUND_S = 15
 
@@ -32,9 +40,10 @@ def short_var() -> Iterator[Path]:
 def test_a_worker_waits_for_redis_and_after_a_clean_stop_or_a_kill_of_everything_a_due_retry_runs_in_time(
     short_var: Path,
 ) -> None:
-    line = Line(short_var, ("scrape",), **SETTINGS)
+    ports = {"PIPELINE_PREVIEW_PORT": str(closed_port()), "PIPELINE_METRICS_PORT": str(closed_port())}
+    line = Line(short_var, ("scrape", "preview", "metrics"), **SETTINGS, **ports)
     try:
-        # Given a worker started before Redis: it waits with backoff, one line per attempt
+        # Given a worker (and the metrics exporter) started before Redis: they wait with backoff
         line.start()
         assert line.wait(lambda: line.log.read_text().count("waiting for Redis at") >= 2, 60) is not None, (
             line.log.read_text()
@@ -49,9 +58,9 @@ def test_a_worker_waits_for_redis_and_after_a_clean_stop_or_a_kill_of_everything
         [scrape] = [q for q in status["queues"] if q["stage"] == "scrape"]
         assert scrape["scheduler"] and [w["pid"] > 0 for w in scrape["workers"]] == [True], status
 
-        # When honcho gets SIGINT: one line from the worker, no traceback, Redis still up
+        # When honcho gets SIGINT: one line from each process, no traceback, Redis still up
         lines, tracebacks = shutdown_figures(line.stop(signal.SIGINT))
-        assert (lines, tracebacks) == (1, 0), line.log.read_text()
+        assert (lines, tracebacks) == (3, 0), line.log.read_text()
         assert line.conn().ping()
 
         # Then after a restart the retry, due meanwhile, runs within the bound

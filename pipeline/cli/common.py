@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
+import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -18,6 +22,7 @@ from pipeline import redis_conn
 from pipeline.errors import PipelineError
 from pipeline.settings import Settings
 from pipeline.store import Store
+from workers.lifecycle import wait_for_redis
 
 F = TypeVar("F", bound=Callable[..., Any])
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
@@ -49,6 +54,24 @@ class App:
                 raise RedisDown(redis_conn.down_message(self.settings)) from None
             self._conn = client
         return self._conn
+
+    def waited_conn(self, process: str) -> redis.Redis | None:
+        """Connection for long-running processes (worker, metrics): never starts Redis; waits for
+        it with backoff, one log line per attempt, so the Procfile starts in any order. None when a
+        SIGINT/SIGTERM came meanwhile (logged in one line: the caller just returns)."""
+        client = redis_conn.connect(self.settings, start=False)
+        stop = threading.Event()
+        previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            up = wait_for_redis(client, self.redis_url, stop)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        if not up:
+            logging.getLogger("pipeline.cli").info("%s pid %d: stopped while waiting for Redis", process, os.getpid())
+            return None
+        self._conn = client
+        return client
 
     @property
     def redis_url(self) -> str:

@@ -10,7 +10,11 @@ settings come from the env file and the environment (`pipeline.config`).
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
 import sys
+from types import FrameType
 
 import click
 
@@ -86,11 +90,21 @@ for command in (
     cli.add_command(command)
 
 
+def _stop_quietly(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM (honcho's stop, systemd's, kill): one log line, then a normal exit that runs every
+    `finally` (servers close their sockets). Workers replace this with their own warm shutdown."""
+    args = sys.argv[1:]
+    if args[:1] == ["--log-level"]:
+        args = args[2:]
+    command = next((a for a in args if not a.startswith("-")), "")
+    logging.getLogger("pipeline.cli").info("pipeline %s pid %d: SIGTERM received, stopping", command, os.getpid())
+    raise SystemExit(0)
+
+
 def main() -> None:
     """Console-script entry point. An unexpected error is reported in one line (the traceback goes
-    to the log at DEBUG level), never as a raw traceback."""
-    import logging
-
+    to the log at DEBUG level), never as a raw traceback. SIGTERM is a clean stop with one log line."""
+    signal.signal(signal.SIGTERM, _stop_quietly)
     try:
         cli(standalone_mode=True)
     except Exception as exc:

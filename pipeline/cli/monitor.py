@@ -178,8 +178,10 @@ def metrics_cmd(app: App, host: str, port: int | None) -> None:
     """Serve Prometheus metrics read from Redis (one process for every worker host)."""
     from prometheus_client import start_http_server
 
-    app.read_conn.ping()
-    server, _thread = start_http_server(port or app.settings.metrics_port, host, metrics.registry(app.read_conn))
+    conn = app.waited_conn("metrics")  # a Procfile process: wait for Redis, never exit for it
+    if conn is None:
+        return
+    server, _thread = start_http_server(port or app.settings.metrics_port, host, metrics.registry(conn))
     console.print(f"metrics on http://{host}:{server.server_address[1]}/metrics")
     try:
         while True:

@@ -2,35 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-import os
-import signal
 import sys
-import threading
 
 import click
-import redis
 
-from pipeline import logs, redis_conn
+from pipeline import logs
 from pipeline.cli.common import App, console, pass_app, user_errors
-from workers.lifecycle import wait_for_redis
 
 
 # --- workers ---------------------------------------------------------------------------------
-def _wait_for_redis(conn: redis.Redis, url: str) -> bool:
-    """Wait for Redis; a SIGINT/SIGTERM meanwhile ends the wait (False) with one log line."""
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        up = wait_for_redis(conn, url, stop)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    if not up:
-        logging.getLogger("workers.worker").info("worker pid %d: stopped while waiting for Redis", os.getpid())
-    return up
-
-
 @click.command("worker")
 @click.option("--queues", "-q", default="all", show_default=True, help="Comma-separated stages, or 'all'.")
 @click.option("--burst", is_flag=True, help="Quit when the queues are empty.")
@@ -45,8 +25,8 @@ def worker_cmd(app: App, queues: str, burst: bool, with_scheduler: bool, mainten
     attempt). SIGINT/SIGTERM: one log line, the current job finishes, exit 0."""
     from workers.worker import make_worker
 
-    conn = redis_conn.connect(app.settings, start=False)
-    if not _wait_for_redis(conn, app.redis_url):
+    conn = app.waited_conn("worker")
+    if conn is None:
         return
     try:
         worker = make_worker(conn, app.settings, [q.strip() for q in queues.split(",") if q.strip()])
