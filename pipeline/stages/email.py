@@ -23,7 +23,17 @@ from pipeline.mail.compose import Thumbnail, compose, message_id
 from pipeline.mail.smtp import Progress, RecipientRefused, send_smtp, wire_bytes, write_outbox
 from pipeline.mail.throttle import Limit, Throttle
 from pipeline.mail.unsubscribe import unsubscribe_url
-from pipeline.models import BrandProfile, DeployResult, EmailResult, GateReport, LeadInput, LeadState, SiteBundle, Stage
+from pipeline.models import (
+    BrandProfile,
+    DeployResult,
+    EmailResult,
+    GateReport,
+    LeadInput,
+    LeadState,
+    QaStatus,
+    SiteBundle,
+    Stage,
+)
 from pipeline.models import utcnow as _utcnow
 from pipeline.settings import Settings
 from pipeline.stages import StageContext, StageResult
@@ -123,10 +133,18 @@ def _suppressed(key: str, generation: int, settings: Settings, hit: suppression.
 
 
 def gates_verdict(ctx: StageContext) -> str | None:
-    """None when the lead may be emailed (gates passed, or a person approved it), else why not."""
-    if ctx.record.approved_by:
+    """None when the lead may be emailed (its gates passed, or a person approved it), else why not.
+
+    The lead's `qa_status` (set by the qa stage and by review) decides when present; a lead without
+    one (an older record) needs a passing stored gate report or an `approved_by`."""
+    record = ctx.record
+    if record.qa_status == QaStatus.REJECTED:
+        return "no email: a person rejected this lead at review"
+    if record.cleared_for_email or record.approved_by:
         return None
-    report = ctx.store.get_output(ctx.record.key, Stage.QA, GateReport)
+    if record.qa_status == QaStatus.HELD:
+        return "no email: the lead is held by its QA gates until a person approves it"
+    report = ctx.store.get_output(record.key, Stage.QA, GateReport)
     if report is None:
         return "no email: the lead has no QA report and nobody approved it"
     if not report.passed:

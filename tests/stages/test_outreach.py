@@ -16,7 +16,7 @@ import redis
 from pipeline import dlq, suppression
 from pipeline.drain import drain
 from pipeline.errors import PermanentError
-from pipeline.models import BrandProfile, LeadState, Stage
+from pipeline.models import BrandProfile, LeadState, QaStatus, Stage
 from pipeline.queues import job_id, stage_queue
 from pipeline.settings import Settings
 from pipeline.stages import email as email_stage
@@ -166,12 +166,21 @@ def test_no_email_unless_the_gates_passed_or_a_person_approved(conn: redis.Redis
     Store(conn).save(approved)
     from pipeline import queues
 
-    queues.enqueue(conn, Stage.EMAIL, [(approved.key, 1)], settings)
+    # the review's word wins over a passing report or an earlier approval
+    overruled = lead_at_email(conn, settings, 14, enqueue=False)
+    overruled.approved_by, overruled.qa_status = "alice", QaStatus.REJECTED
+    held_by_gates = lead_at_email(conn, settings, 15, enqueue=False)
+    held_by_gates.qa_status = QaStatus.HELD
+    for record in (approved, overruled, held_by_gates):
+        Store(conn).save(record)
+        queues.enqueue(conn, Stage.EMAIL, [(record.key, 1)], settings)
     assert drain(conn, settings, ["email"], timeout_s=30).outcome == "done"
     store = Store(conn)
     held = store.get(failed.key)
     assert held is not None and held.state == LeadState.HELD and "gates did not pass" in (held.last_error or "")
     assert store.get(approved.key).state == LeadState.EMAILED  # type: ignore[union-attr]
+    assert "rejected this lead" in (store.get(overruled.key).last_error or "")  # type: ignore[union-attr]
+    assert "held by its QA gates" in (store.get(held_by_gates.key).last_error or "")  # type: ignore[union-attr]
     assert len(list(settings.outbox_dir.glob("*.eml"))) == 1
 
 
