@@ -62,6 +62,7 @@ class Row:
     site: str
     url: str
     ours_s: float = 0.0
+    reused_s: float = 0.0
     ours_serious: list[str] = field(default_factory=list)
     ours_verdict: str = ""
     lighthouse_s: float = 0.0
@@ -90,10 +91,14 @@ def publish_all(sites: list[CorpusSite], target: LocalWebRoot) -> list[tuple[Cor
 
 
 def ours(browser: Browser, settings: Settings, site: CorpusSite, url: str, row: Row) -> None:
-    """Every gate on one site, timed."""
-    started = time.perf_counter()
+    """Every gate on one site, timed: in a fresh context, then on the reused (scrubbed) page."""
     has_logo = site.profile.logo is not None
-    gated = run_gates(browser, url, expected_for(site.lead, site.profile, has_logo), settings, MemoryLinkCache())
+    expected = expected_for(site.lead, site.profile, has_logo)
+    started = time.perf_counter()
+    run_gates(browser, url, expected, settings, MemoryLinkCache(), reuse=True)
+    row.reused_s = time.perf_counter() - started
+    started = time.perf_counter()
+    gated = run_gates(browser, url, expected, settings, MemoryLinkCache(), reuse=False)
     row.ours_s = time.perf_counter() - started
     row.ours_verdict = gated.report.verdict
     a11y = next(c for c in gated.report.checks if c.name == "accessibility")
@@ -157,14 +162,15 @@ def theirs(lighthouse: Path, pa11y: Path, url: str, row: Row, scratch: Path) -> 
 def print_table(rows: list[Row], skip_theirs: bool, out: Any = sys.stdout) -> None:
     """The per-site table, the means and the ratio."""
     header = (
-        f"{'site':<28} {'ours s':>7} {'verdict':>8} {'LH s':>7} {'pa11y s':>8} {'LH perf':>7}"
+        f"{'site':<28} {'ours s':>7} {'reused':>7} {'verdict':>8} {'LH s':>7} {'pa11y s':>8} {'LH perf':>7}"
         "  serious/critical (ours | LH+pa11y)"
     )
     print(header, file=out)
     print("-" * len(header), file=out)
     for r in rows:
         print(
-            f"{r.site:<28} {r.ours_s:>7.2f} {r.ours_verdict:>8} {r.lighthouse_s:>7.2f} {r.pa11y_s:>8.2f} "
+            f"{r.site:<28} {r.ours_s:>7.2f} {r.reused_s:>7.2f} {r.ours_verdict:>8} "
+            f"{r.lighthouse_s:>7.2f} {r.pa11y_s:>8.2f} "
             f"{'' if r.lighthouse_perf is None else r.lighthouse_perf:>7}  "
             f"{','.join(r.ours_serious) or '-'} | {','.join(r.theirs_serious) or '-'}",
             file=out,
@@ -172,12 +178,18 @@ def print_table(rows: list[Row], skip_theirs: bool, out: Any = sys.stdout) -> No
     print("-" * len(header), file=out)
     n = max(1, len(rows))
     ours_mean = sum(r.ours_s for r in rows) / n
+    reused_mean = sum(r.reused_s for r in rows) / n
     theirs_mean = sum(r.lighthouse_s + r.pa11y_s for r in rows) / n
     print(f"ours: {ours_mean:.2f} s per site (one warm Chromium, a fresh context per site)", file=out)
+    print(f"ours, reused page: {reused_mean:.2f} s per site (one long-lived page, scrubbed between sites)", file=out)
     if not skip_theirs:
         lh, pa = sum(r.lighthouse_s for r in rows) / n, sum(r.pa11y_s for r in rows) / n
         print(f"Lighthouse + pa11y: {theirs_mean:.2f} s per site (Lighthouse {lh:.2f} s + pa11y {pa:.2f} s)", file=out)
-        print(f"ratio: {theirs_mean / max(ours_mean, 1e-9):.1f}x faster (goal >= 30x)", file=out)
+        print(
+            f"ratio: {theirs_mean / max(ours_mean, 1e-9):.1f}x faster with a fresh context per site, "
+            f"{theirs_mean / max(reused_mean, 1e-9):.1f}x on the reused page (goal >= 30x)",
+            file=out,
+        )
         same = sum(1 for r in rows if set(r.ours_serious) == set(r.theirs_serious))
         print(f"serious/critical findings agree on {same} of {len(rows)} sites", file=out)
 
@@ -197,8 +209,8 @@ def main(argv: list[str] | None = None) -> int:
         published = publish_all(sites, LocalWebRoot(Path(tmp) / "sites", base))
         rows = [Row(s.name, url) for s, url in published]
         with Browser(settings, resolver=_loopback) as browser:
-            with browser.page(published[0][1]):
-                pass  # start the warm browser outside the timings, as a qa worker has it
+            with browser.page(published[0][1]), browser.reused(published[0][1], javascript=True):
+                pass  # start the warm browser (and page) outside the timings, as a qa worker has them
             for (site, url), row in zip(published, rows, strict=True):
                 ours(browser, settings, site, url, row)
         if tools is not None:

@@ -180,3 +180,18 @@ def test_a_crashed_browser_is_a_transient_error_and_comes_back() -> None:
         with b.page(site.url) as page:
             assert page.title() == "ok"
         assert b.launches == 4
+
+
+def test_a_reused_page_leaves_nothing_of_one_site_for_the_next(guarded_browser: Browser) -> None:
+    with counting() as site:
+        site.pages["/a"] = (
+            200,
+            "text/html",
+            b"<title>a</title><script>localStorage.setItem('k', 'a'); document.cookie = 'c=a; path=/'</script>",
+        )
+        site.pages["/b"] = (200, "text/html", b"<title>b</title>")
+        with guarded_browser.reused(f"{site.url}a", javascript=True) as tab:
+            assert tab.page.evaluate("() => [localStorage.getItem('k'), document.cookie]") == ["a", "c=a"]
+        with guarded_browser.reused(f"{site.url}b", javascript=True) as tab:
+            assert tab.page.evaluate("() => [localStorage.getItem('k'), document.cookie]") == [None, ""]
+            assert [r.url for r in tab.requests] == [f"{site.url}b"]  # its own request log

@@ -31,13 +31,17 @@ class Gated:
     screenshots: dict[str, bytes] = field(default_factory=dict)
 
 
-def run_gates(browser: Browser, url: str, expected: Expected, settings: Settings, cache: LinkCache) -> Gated:
+def run_gates(
+    browser: Browser, url: str, expected: Expected, settings: Settings, cache: LinkCache, *, reuse: bool | None = None
+) -> Gated:
     """Every gate on the site at `url`. Fetch errors of the page itself propagate as the fetcher
-    raised them (a 4xx is permanent, a 5xx transient); a browser crash is transient."""
+    raised them (a 4xx is permanent, a 5xx transient); a browser crash is transient. `reuse` (default
+    `qa_reuse_page`) runs on the browser's long-lived page instead of a fresh context (`Browser.reused`)."""
     started = time.perf_counter()
     shots: dict[str, bytes] = {}
+    opener = browser.reused if (settings.qa_reuse_page if reuse is None else reuse) else browser.open
     with (
-        browser.open(url, javascript=True, viewport=DESKTOP) as tab,
+        opener(url, javascript=True, viewport=DESKTOP) as tab,
         Fetcher(settings, resolver=browser.resolver) as fetcher,
     ):
         checks = [performance.gate(tab, settings)]  # first: before anything is injected
