@@ -113,5 +113,15 @@ def lighthouse(url: str, binary: Path, timeout_s: float = 180.0) -> Scores:
         for audit_id, audit in report.get("audits", {}).items()
         if audit.get("score") is not None and audit.get("score") < 0.9 and audit.get("scoreDisplayMode") == "binary"
     ]
-    lcp = report.get("audits", {}).get("largest-contentful-paint", {}).get("displayValue", "")
-    return Scores(score("performance"), score("accessibility"), f"LCP {lcp}; failing: {', '.join(failing[:6])}")
+    audits = report.get("audits", {})
+    metrics = " ".join(
+        f"{short} {audits.get(key, {}).get('displayValue', '?')}"
+        for short, key in (
+            ("FCP", "first-contentful-paint"),
+            ("LCP", "largest-contentful-paint"),
+            ("SI", "speed-index"),
+            ("TBT", "total-blocking-time"),
+            ("CLS", "cumulative-layout-shift"),
+        )
+    )
+    return Scores(score("performance"), score("accessibility"), f"{metrics}; failing: {', '.join(failing[:6])}")

@@ -30,7 +30,7 @@ class Plan:
 
 # Tried in order until the page fits its weight budget (then photos are dropped, last first).
 PLANS: tuple[Plan, ...] = (
-    Plan((480, 800, 1200), 68),
+    Plan((480, 800, 1200), 62),
     Plan((480, 800), 60),
     Plan((400, 640), 50),
 )

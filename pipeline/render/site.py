@@ -21,6 +21,7 @@ PAGE_WEIGHT_MAX_BYTES = 250_000
 MAX_SERVICES, MAX_SERVICE_CHARS = 12, 160
 MAX_PARAGRAPHS, MAX_PARAGRAPH_CHARS = 6, 1_200
 MAX_SOCIAL = 8
+LOGO_MAX_CSS_PX = (192, 56)
 MAX_HOURS, MAX_TESTIMONIALS, MAX_QUOTE_CHARS = 8, 3, 420
 _LOGO_BOXES: tuple[tuple[int, int], ...] = (assets.LOGO_BOX_PX, (320, 128), (200, 80))
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
@@ -165,6 +166,15 @@ def _photo_inputs(profile: BrandProfile, name: str, t: dict[str, str]) -> list[t
     return [(p, clean_text(p.alt, 160) or t["photo"].format(name=name)) for p in profile.photos[: photos.MAX_PHOTOS]]
 
 
+def _logo_box(logo: assets.Asset | None) -> tuple[int, int]:
+    """The logo's size on the page in CSS px (at most 192 wide, 56 high, ratio kept): written as
+    its width and height, so the header never shifts while the file loads."""
+    if logo is None:
+        return (0, 0)
+    scale = min(LOGO_MAX_CSS_PX[1] / logo.height, LOGO_MAX_CSS_PX[0] / logo.width)
+    return max(1, round(logo.width * scale)), max(1, round(logo.height * scale))
+
+
 def page_weight(files: dict[str, bytes]) -> int:
     """Bytes one visit downloads at most: the page and every file it names, counting only the
     largest candidate of each `srcset` (a browser fetches one)."""
@@ -191,6 +201,7 @@ def _render(
         {
             **context,
             "logo": logo,
+            "logo_box": _logo_box(logo),
             "favicon": favicon,
             "hero_photo": hero,
             "gallery": gallery,
