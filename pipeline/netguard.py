@@ -27,6 +27,8 @@ def parse_ip(host: str) -> IPAddress | None:
     """Return the address a host string denotes literally, including legacy numeric IPv4 forms
     (`2130706433`, `0x7f.1`, `0177.0.0.1`) that resolvers accept, or None for a name."""
     host = host.strip("[]")
+    if not host[:1].isdigit() and ":" not in host:
+        return None  # every literal form (dotted, decimal, octal, hex) starts with a digit; IPv6 has a colon
     try:
         return ipaddress.ip_address(host)
     except ValueError:

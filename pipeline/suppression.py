@@ -10,6 +10,7 @@ from bounces (a 5xx at RCPT).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from typing import Literal
 
@@ -36,11 +37,14 @@ class Suppression(BaseModel):
     at: str = Field(default_factory=lambda: utcnow().isoformat(timespec="seconds"))
 
 
+_BAD_CHAR = re.compile(r"[\s\x00-\x1f]")
+
+
 def normalise(entry: str) -> tuple[Literal["address", "domain"], str]:
     """`user@host` is an address, `host` or `@host` a whole domain; both lower-cased, the domain in
     its ASCII (punycode) form. InputError for anything else."""
     raw = entry.strip().lower()
-    if not raw or any(c.isspace() or ord(c) < 32 for c in raw) or raw.count("@") > 1:
+    if not raw or _BAD_CHAR.search(raw) or raw.count("@") > 1:
         raise InputError(f"not an address or domain: {entry!r}")
     local, _, domain = raw.rpartition("@")
     domain = domain.rstrip(".")
