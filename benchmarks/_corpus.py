@@ -14,6 +14,7 @@ origin (see `pipeline.scrape.page.Site`), the rest are ignored.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from collections.abc import Iterable
@@ -23,7 +24,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from pipeline.browser import Browser
 from pipeline.models import BrandProfile, LeadInput
+from pipeline.scrape import render
 from pipeline.scrape.colors import delta_e
 from pipeline.scrape.fetch import Fetcher
 from pipeline.scrape.names import norm
@@ -35,6 +38,7 @@ from tests.support.servers import serve_directory
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 LOCAL_CORPUS = Path(__file__).resolve().parent / "corpus"
 SPLITS = ("tune", "heldout")
+MISSING: list[str] = []  # labelled sites whose files were not found (not scored)
 GOALS = {"name": 0.95, "logo": 0.90, "primary": 0.85, "tagline": 0.60, "email": 0.95, "phone": 0.95}
 FIELDS = ("name", "logo", "primary", "email", "phone", "address", "social", "language", "tagline")
 PRIMARY_MAX_DE = 12.0
@@ -62,7 +66,21 @@ class CorpusSite:
     split: str
 
 
-def _read(corpus: Path, default_split: str | None) -> list[CorpusSite]:
+def local_site_dirs() -> list[Path]:
+    """Where benchmarks/corpus's site files may be: they are third-party content kept outside the
+    repository (see benchmarks/corpus/README.md). BRAND_CORPUS_SITES (':'-separated folders) first."""
+    given = [Path(p) for p in os.environ.get("BRAND_CORPUS_SITES", "").split(":") if p]
+    repo = Path(__file__).resolve().parents[1]
+    return [
+        *given,
+        LOCAL_CORPUS / "sites",
+        repo.parent / "shared" / "corpus-heldout" / "sites",
+        repo.parent / "corpus-staging" / "sites",
+        repo.parent.parent / "corpus-staging" / "sites",
+    ]
+
+
+def _read(corpus: Path, default_split: str | None, site_dirs: list[Path]) -> list[CorpusSite]:
     path = corpus / "sites.json"
     if not path.is_file():
         return []
@@ -74,14 +92,19 @@ def _read(corpus: Path, default_split: str | None) -> list[CorpusSite]:
             # (benchmarks/corpus/README.md) and linked in as benchmarks/corpus/sites where present
             continue
         split = default_split or str(label.get("split", "heldout"))  # unsure: keep it unseen
-        found.append(CorpusSite(name, corpus / "sites" / name, label, split if split in SPLITS else "heldout"))
+        root = next((d / name for d in site_dirs if (d / name / "index.html").is_file()), None)
+        if root is None:
+            MISSING.append(name)
+            continue
+        found.append(CorpusSite(name, root, label, split if split in SPLITS else "heldout"))
     return found
 
 
 def corpus_sites(split: str | None = None) -> list[CorpusSite]:
     """Every labelled site of both corpora (or of one split), name order; a name in both is the shared one."""
     chosen: dict[str, CorpusSite] = {}
-    for site in [*_read(CORPUS, "tune"), *_read(LOCAL_CORPUS, None)]:
+    MISSING.clear()
+    for site in [*_read(CORPUS, "tune", [CORPUS / "sites"]), *_read(LOCAL_CORPUS, None, local_site_dirs())]:
         chosen.setdefault(site.name, site)
     return [s for s in sorted(chosen.values(), key=lambda s: s.name) if split is None or s.split == split]
 
@@ -94,11 +117,28 @@ def lead_for(site: str, url: str) -> LeadInput:
     )
 
 
+_browsers: dict[int, Browser] = {}
+
+
+def bench_browser(settings: Settings) -> Browser:
+    """One warm guarded browser for the benchmark's settings (loopback-only resolver), reused
+    across sites like a scrape worker's; Playwright's sync API keeps it to the thread that made it."""
+    key = id(settings)
+    if key not in _browsers:
+        for old in _browsers.values():
+            old.close()
+        _browsers.clear()
+        _browsers[key] = Browser(settings, resolver=loopback_only)
+    return _browsers[key]
+
+
 def scrape_corpus_site(site: CorpusSite, settings: Settings | None = None) -> BrandProfile:
-    """Serve one corpus site on loopback and run the real scrape on it."""
+    """Serve one corpus site on loopback and run the real scrape on it (rendered too when the
+    settings say so, on the benchmark's warm browser)."""
     settings = settings or bench_settings()
+    browser = bench_browser(settings) if render.wanted(settings) else None
     with serve_directory(site.root) as url, Fetcher(settings, resolver=loopback_only) as fetcher:
-        return scrape(lead_for(site.name, url), settings, fetcher, final_attempt=True)
+        return scrape(lead_for(site.name, url), settings, fetcher, final_attempt=True, browser=browser)
 
 
 def phone_digits(phone: str) -> str:
@@ -212,6 +252,9 @@ def run(
     unknown = [name for name in wanted if name not in everything]
     if unknown:
         raise KeyError(f"not in the corpus{f' ({split})' if split else ''}: {', '.join(unknown)}")
+    settings = settings or bench_settings()
+    if render.wanted(settings):  # one browser, driven from this thread only
+        return [_one(everything[name], settings) for name in wanted]
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         return list(pool.map(lambda name: _one(everything[name], settings), wanted))
 

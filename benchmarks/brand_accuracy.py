@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._corpus import FIELDS, GOALS, SPLITS, SiteResult, bench_settings, rate, run, totals
+from benchmarks._corpus import FIELDS, GOALS, MISSING, SPLITS, SiteResult, bench_settings, rate, run, totals
 
 MARK = {True: "✓", False: "✗", None: "·"}
 COLUMNS = [*FIELDS, "email∅", "phone∅"]
@@ -84,6 +84,8 @@ def main(argv: list[str]) -> int:
     print()
     missed = print_totals(by_split)
     sizes = ", ".join(f"{len(by_split[s])} {s}" for s in SPLITS if by_split[s])
+    if MISSING:
+        print(f"{len(MISSING)} labelled sites have no files here (set BRAND_CORPUS_SITES): not scored")
     print(f"\n{len(results)} sites ({sizes}) scraped in {wall:.1f}s, {args.workers} at a time")
     if missed:
         print("goals missed: " + ", ".join(missed))

@@ -28,7 +28,7 @@ import io
 import logging
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -50,6 +50,8 @@ from pipeline.settings import Settings
 
 log = logging.getLogger("pipeline.browser")
 
+Allow = Callable[[str, str], bool]  # (url, resource type) → may the page have it
+Vet = Callable[[str, str, Response], bool]  # (url, resource type, fetched response) → may the page get it
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 MOBILE: ViewportSize = {"width": 375, "height": 740}
 
@@ -116,6 +118,9 @@ class _Router:
         self.tab = tab
         self.budget_bytes = budget_bytes
         self.files = files
+        self.allow: Allow | None = None  # the caller's filters and answers (see `Browser.open`)
+        self.vet: Vet | None = None
+        self.prefetched: dict[str, Response] = {}
         self.errors: dict[str, PipelineError] = {}
         self._redirected: dict[str, Response] = {}
         self.moved_to: str | None = None
@@ -123,6 +128,7 @@ class _Router:
     def reset(self, fetcher: Fetcher, tab: Tab) -> None:
         """Answer the next site's requests (a reused page): its own fetcher, log and errors."""
         self.fetcher, self.tab, self.files = fetcher, tab, None
+        self.allow, self.vet, self.prefetched = None, None, {}
         self.errors, self._redirected, self.moved_to = {}, {}, None
 
     def handle(self, route: Route) -> None:
@@ -136,7 +142,7 @@ class _Router:
             self._from_memory(route, served)
             return
         try:
-            resp = self._fetch(url, request.method)
+            resp = self._fetch(url, request.method, request.resource_type)
         except PipelineError as exc:
             self.errors[url] = exc
             served.error, served.blocked = str(exc), isinstance(exc, BlockedAddress)
@@ -172,9 +178,14 @@ class _Router:
         served.status, served.bytes, served.media_type = 200, len(body), media.split(";")[0]
         route.fulfill(status=200, body=body, headers={"content-type": media})
 
-    def _fetch(self, url: str, method: str) -> Response:
+    def _fetch(self, url: str, method: str, kind: str) -> Response:
         if url in self._redirected:
             return self._redirected.pop(url)
+        allow = self.allow
+        if allow is not None and not allow(url, kind):
+            raise BlockedAddress(f"{url}: not wanted by the caller ({kind})")
+        if url in self.prefetched:
+            return self.prefetched.pop(url)
         if not url.startswith(("http://", "https://")):
             raise BlockedAddress(f"scheme of {url[:60]!r} is not http(s)")
         if method not in ("GET", "HEAD"):
@@ -182,7 +193,15 @@ class _Router:
         remaining = self.budget_bytes - self.tab.bytes
         if remaining <= 0:
             raise PermanentError(f"{url}: the page's budget of {self.budget_bytes} bytes is spent")
-        return self.fetcher.get(url, accept=(), max_bytes=min(remaining, self.fetcher.settings.fetch_max_bytes))
+        resp = self.fetcher.get(
+            url,
+            accept=(),
+            max_bytes=min(remaining, self.fetcher.settings.fetch_max_bytes),
+            stay=None if allow is None else (lambda hop: allow(hop, kind)),
+        )
+        if self.vet is not None and not self.vet(url, kind, resp):
+            raise BlockedAddress(f"{url}: refused by the caller after fetching ({kind})")
+        return resp
 
 
 class Browser:
@@ -262,6 +281,9 @@ class Browser:
         javascript: bool = False,
         viewport: ViewportSize = DESKTOP,
         files: Mapping[str, bytes] | None = None,
+        allow: Allow | None = None,
+        prefetched: Mapping[str, Response] | None = None,
+        vet: Vet | None = None,
     ) -> Iterator[Tab]:
         """Load `site_url` in a fresh context and yield it as a `Tab`; the context closes afterwards.
 
@@ -269,7 +291,11 @@ class Browser:
         error is raised as the fetcher raised it (`BlockedAddress`, `PermanentError` for a 4xx,
         `TransientError` for a 5xx or a timeout); a browser crash is a `TransientError`.
         With `files` (path → bytes, e.g. a built bundle), `BUNDLE_ORIGIN` is served from them:
-        `open(BUNDLE_ORIGIN, files=...)` renders a bundle that was never deployed."""
+        `open(BUNDLE_ORIGIN, files=...)` renders a bundle that was never deployed.
+        `allow(url, resource_type)` must accept a request (and each redirect hop) before the fetcher
+        is asked; `prefetched` answers URLs the caller already fetched through the guard, once each;
+        `vet` sees each fetched body before Chromium does. The scraper's renderer uses all three
+        (its own origin only, no fonts or media, the crawl's pages from memory, image bombs refused)."""
         context = self._new_context(javascript, viewport)
         self._sites += 1
         crashed: list[str] = []
@@ -279,6 +305,7 @@ class Browser:
                 page.on("crash", lambda _page: crashed.append("page crashed"))
                 tab = Tab(page=page, url=site_url)
                 router = _Router(fetcher, tab, self.settings.browser_page_max_bytes, files)
+                router.allow, router.vet, router.prefetched = allow, vet, dict(prefetched or {})
                 context.route("**/*", router.handle)
                 context.route_web_socket("**/*", _refuse_websocket(tab))
                 self._goto(page, site_url, router)

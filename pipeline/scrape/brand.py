@@ -4,13 +4,16 @@ the logo candidates to download. Every field records its source; every fallback 
 from __future__ import annotations
 
 from pipeline.models import BrandProfile, LeadInput, Palette
-from pipeline.scrape import colors, contact, copy, hours, logo, names, services, testimonials
+from pipeline.scrape import colors, contact, copy, hours, logo, names, services, testimonials, visual
 from pipeline.scrape.fallback import DEFAULT_PALETTE
 from pipeline.scrape.page import Site
 
 
-def extract_brand(site: Site, lead: LeadInput) -> tuple[BrandProfile, list[logo.Candidate]]:
-    """Everything the pages and stylesheets say about the brand."""
+def extract_brand(
+    site: Site, lead: LeadInput, seen: visual.Seen | None = None
+) -> tuple[BrandProfile, list[logo.Candidate]]:
+    """Everything the pages and stylesheets say about the brand; with `seen` (the rendered home
+    page), colours and the logo's place come from what a visitor sees, the static parser filling in."""
     home = site.home
     sources: dict[str, str] = {}
     degraded: list[str] = []
@@ -22,7 +25,13 @@ def extract_brand(site: Site, lead: LeadInput) -> tuple[BrandProfile, list[logo.
         name, sources["name"] = names.csv_name(lead.company, lead.website), "csv"
         degraded.append("name: not found on the site, CSV company used")
 
-    brand = colors.brand_colors(site)
+    if seen is not None:  # rules that style nothing on the page are discounted, not the rest scaled up
+        peak = max(colors.collect(site).weight.values(), default=0.0)
+        brand = visual.brand_colors(seen, colors.collect(site, seen.shown), peak)
+    else:
+        brand = colors.brand_colors(site)
+    if not brand.primary and seen is not None:
+        brand = colors.brand_colors(site)
     if brand.primary:
         palette = Palette(primary=brand.primary, secondary=brand.secondary, colors=brand.palette)
         sources["palette"] = brand.source
@@ -63,4 +72,7 @@ def extract_brand(site: Site, lead: LeadInput) -> tuple[BrandProfile, list[logo.
         degraded=degraded,
         pages_fetched=[page.url for page in site.pages],
     )
-    return profile, logo.candidates(site, name)
+    candidates = logo.candidates(site, name)
+    if seen is not None:
+        candidates = visual.promote_logos(candidates, visual.logo_boxes(seen, name), site)
+    return profile, candidates

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import tinycss2
 from coloraide import Color
 from tinycss2.ast import FunctionBlock, HashToken, IdentToken, Node
 
@@ -21,6 +23,7 @@ from pipeline.scrape.page import Sheet, Site
 CLUSTER_DE = 10.0  # CIEDE2000 distance under which two colours are one brand colour
 SECONDARY_DE = 20.0
 NEUTRAL_CHROMA = 0.035
+TINT_CHROMA = 0.015  # under NEUTRAL_CHROMA but still visibly tinted
 FRAMEWORK_CAP = 3.0  # OKLCH chroma under which a colour is grey/white/black
 
 FRAMEWORK = re.compile(
@@ -28,6 +31,59 @@ FRAMEWORK = re.compile(
     r"materiali[sz]e|animate|owl|lightbox|fancybox|tippy|quarto|highlight|glide|swiper|slick|aos|bootstrap-icons|"
     r"jquery|select2|leaflet|magnific|splide|flickity|lity|venobox|glightbox|remixicon|boxicons",
     re.I,
+)
+# Frameworks' default palettes (Bootstrap 3/4/5 theme, state, hover and focus colours): a site that
+# did not restyle them shows them everywhere, bundled into its own CSS, yet they are not its brand.
+FRAMEWORK_DEFAULTS = frozenset(
+    [
+        "#0d6efd",
+        "#0b5ed7",
+        "#0a58ca",
+        "#0a53be",
+        "#3d8bfd",
+        "#86b7fe",
+        "#cfe2ff",
+        "#6610f2",
+        "#6f42c1",
+        "#d63384",
+        "#dc3545",
+        "#bb2d3b",
+        "#fd7e14",
+        "#ffc107",
+        "#ffca2c",
+        "#198754",
+        "#157347",
+        "#20c997",
+        "#0dcaf0",
+        "#31d2f2",
+        "#6c757d",
+        "#007bff",
+        "#0069d9",
+        "#0062cc",
+        "#0056b3",
+        "#80bdff",
+        "#b8daff",
+        "#e83e8c",
+        "#28a745",
+        "#218838",
+        "#17a2b8",
+        "#138496",
+        "#c82333",
+        "#e0a800",
+        "#337ab7",
+        "#286090",
+        "#23527c",
+        "#2e6da4",
+        "#66afe9",
+        "#5cb85c",
+        "#449d44",
+        "#5bc0de",
+        "#31b0d5",
+        "#f0ad4e",
+        "#ec971f",
+        "#d9534f",
+        "#c9302c",
+    ]
 )
 _FRAMEWORK_VAR = re.compile(r"^--(bs|tw|pico|wp|swiper|fa|glide|owl|quarto|leaflet)-", re.I)
 _BRAND_NAME = re.compile(r"primary|brand|main|accent|theme|key|highlight", re.I)
@@ -137,8 +193,29 @@ def is_neutral(hex_color: str) -> bool:
     return chroma(hex_color) < NEUTRAL_CHROMA
 
 
-def colors_in(value: list[Node], variables: dict[str, str]) -> list[str]:
-    """The opaque-enough colours in a declaration value, `var(--x)` resolved through `variables`."""
+_VAR = re.compile(r"var\(\s*(--[\w-]+)\s*(?:,([^()]*))?\)", re.I)
+_ROOT_SEL = re.compile(r"^\s*(:root|html|body|\*|:host)(\s*,\s*(:root|html|body|\*|:host))*\s*$", re.I)
+_DARK_SEL = re.compile(r"dark|night|high-contrast", re.I)
+
+
+def substitute(text: str, variables: dict[str, str]) -> str:
+    """`var(--x, fallback)` replaced by the variable's text (or the fallback), innermost first, a
+    few levels deep: `rgb(var(--brand-rgb))` and `hsl(var(--primary))` become colours too."""
+    for _ in range(4):
+        if "var(" not in text.lower():
+            break
+        text = _VAR.sub(lambda m: variables.get(m[1], (m[2] or "").strip()), text)
+    return text
+
+
+@lru_cache(maxsize=8192)
+def _parsed(text: str) -> tuple[Node, ...]:
+    return tuple(tinycss2.parse_component_value_list(text, skip_comments=True))
+
+
+def colors_in(value: Iterable[Node], variables: dict[str, str], depth: int = 0) -> list[str]:
+    """The opaque-enough colours in a declaration value, `var(--x)` resolved through `variables`
+    (custom property → its value's text)."""
     found: list[str] = []
     for token in value:
         text: str | None = None
@@ -148,15 +225,17 @@ def colors_in(value: list[Node], variables: dict[str, str]) -> list[str]:
             name = token.lower_name
             if name in _FUNCS:
                 text = token.serialize()
+                if "var(" in text.lower():
+                    text = substitute(text, variables)
             elif name == "var":
                 ref = next((t.value for t in token.arguments if isinstance(t, IdentToken)), "")
-                if ref in variables:
-                    found.append(variables[ref])
+                if ref in variables and depth < 5:
+                    found.extend(colors_in(_parsed(variables[ref]), variables, depth + 1))
                 else:
-                    found.extend(colors_in(token.arguments, variables))
+                    found.extend(colors_in(token.arguments, variables, depth + 1))
                 continue
             else:  # gradients and the like: look inside
-                found.extend(colors_in(token.arguments, variables))
+                found.extend(colors_in(token.arguments, variables, depth + 1))
                 continue
         elif isinstance(token, IdentToken) and token.lower_value not in {"transparent", "inherit", "none"}:
             text = token.value
@@ -165,6 +244,19 @@ def colors_in(value: list[Node], variables: dict[str, str]) -> list[str]:
             if parsed is not None and parsed[1] >= 0.3:
                 found.append(parsed[0])
     return found
+
+
+def custom_properties(decls: list[Decl]) -> dict[str, str]:
+    """Custom property → value text as most visitors get it: definitions on `:root`/`html`/`body`
+    (the last one wins, as in the cascade), other selectors only for names the root leaves
+    undefined, and dark-mode or high-contrast overrides not at all."""
+    root: dict[str, str] = {}
+    other: dict[str, str] = {}
+    for d in decls:
+        if not d.name.startswith("--") or _DARK_SEL.search(d.selector):
+            continue
+        (root if _ROOT_SEL.match(d.selector) or d.selector.startswith("[inline]") else other)[d.name] = d.text
+    return {**other, **root}
 
 
 def _sheet_factor(sheet: Sheet) -> float:
@@ -193,24 +285,48 @@ def _decl_weight(decl: Decl) -> tuple[float, bool]:
     return weight, brand
 
 
-def collect(site: Site) -> Votes:
-    """Weighted colour votes from the site's stylesheets, inline styles and `theme-color`."""
+UNSEEN_FACTOR = 0.15  # a rule the rendered home page shows nowhere
+_STATE = re.compile(
+    r"::?(hover|focus|focus-within|focus-visible|active|visited|before|after|placeholder|selection|first-letter|"
+    r"first-line|marker|-webkit-[\w-]+|-moz-[\w-]+)(\([^()]*\))?",
+    re.I,
+)
+MAX_SELECTORS = 3000
+
+
+def selector_to_match(selector: str) -> str:
+    """A rule's selector without the states and pseudo-elements a static page never is in, so
+    `querySelector` tells whether the rule styles anything on the page."""
+    return _STATE.sub("", selector).strip() or "*"
+
+
+def color_selectors(site: Site) -> list[str]:
+    """The selectors of the site's own colour rules (what the renderer checks against the page)."""
+    found: dict[str, None] = {}
+    for sheet in site.sheets:
+        for d in declarations(sheet):
+            if d.name in _COLOR_PROPS and len(found) < MAX_SELECTORS:
+                found[selector_to_match(d.selector)] = None
+    return list(found)
+
+
+def collect(site: Site, shown: dict[str, bool] | None = None) -> Votes:
+    """Weighted colour votes from the site's stylesheets, inline styles and `theme-color`. With
+    `shown` (selector → whether the rendered page has an element it matches), a rule that styles
+    nothing on the page counts little: the CSS mentions it, no visitor sees it."""
     decls = [d for sheet in site.sheets for d in declarations(sheet)]
     home = site.home
     for tag in home.soup.find_all(style=True, limit=2000):
         label = f"[inline] {tag.name} {' '.join(tag.get('class') or [])}"
         decls.extend(inline_declarations(str(tag["style"]), label, Sheet(url=home.url, text="", inline=True)))
-    variables: dict[str, str] = {}
-    for d in decls:  # custom properties, last definition wins as in the cascade (roughly)
-        if d.name.startswith("--"):
-            got = colors_in(d.value, variables)
-            if got:
-                variables[d.name] = got[0]
-    votes, framework = Votes(), Votes()
+    variables = custom_properties(decls)
+    votes, framework, framework_seen = Votes(), Votes(), Votes()
     for d in decls:
         factor = _sheet_factor(d.sheet)
         target = framework if factor < 1 else votes
         if d.name.startswith("--"):
+            if _DARK_SEL.search(d.selector):
+                continue
             got = colors_in(d.value, variables)
             if not got or _FRAMEWORK_VAR.match(d.name):
                 continue
@@ -224,12 +340,23 @@ def collect(site: Site) -> Votes:
         if d.name not in _COLOR_PROPS:
             continue
         weight, brand = _decl_weight(d)
+        seen = 1.0 if shown is None or shown.get(selector_to_match(d.selector), True) else UNSEEN_FACTOR
         for color in colors_in(d.value, variables):
-            target.add(color, weight * factor, f"css {d.selector[:40]} {{{d.name}}}", brand=brand)
+            origin = f"css {d.selector[:40]} {{{d.name}}}"
+            if color in FRAMEWORK_DEFAULTS or factor < 1:
+                # A framework default, even bundled into the site's own CSS, is capped like a framework's.
+                framework.add(color, weight * factor, origin)
+                framework_seen.add(color, weight * factor * seen, origin)
+            else:
+                votes.add(color, weight * seen, origin, brand=brand and seen == 1.0)
     # A framework's palette is its default, not the brand: however often it repeats a colour, that
-    # colour counts at most like one strong rule of the site's own CSS.
+    # colour counts at most like one strong rule of the site's own CSS (less when the page shows it little).
     for color, weight in framework.weight.items():
-        votes.add(color, min(weight, FRAMEWORK_CAP), framework.origin[color])
+        votes.add(
+            color,
+            min(weight, FRAMEWORK_CAP) * framework_seen.weight[color] / max(weight, 1e-9),
+            framework.origin[color],
+        )
     theme = home.meta("theme-color")
     parsed = parse_color(theme) if theme else None
     if parsed:
@@ -254,11 +381,19 @@ def choose(votes: Votes) -> BrandColors:
         rest = [rep for rep, _ in clusters[:4]]
         return BrandColors(best_neutral[0], rest[0] if rest else None, [best_neutral[0], *rest], "monochrome")
     if not clusters:
-        return BrandColors(None, None, [], "none")
+        tinted = _tinted(votes)
+        return BrandColors(tinted, None, [tinted], "tinted neutral") if tinted else BrandColors(None, None, [], "none")
     primary = clusters[0][0]
     secondary = next((rep for rep, _ in clusters[1:] if delta_e(rep, primary) > SECONDARY_DE), None)
     palette = [rep for rep, _ in clusters[:6]]
     return BrandColors(primary, secondary, palette, votes.origin.get(primary, "css"))
+
+
+def _tinted(votes: Votes) -> str | None:
+    """For a brand in muted tones only (sage, taupe): the strongest colour that is not quite grey,
+    white or black, brand signals first; None when everything is plain grey."""
+    tinted = [c for c in votes.weight if chroma(c) >= TINT_CHROMA and 0.15 <= lightness(c) <= 0.97]
+    return max(tinted, key=lambda c: (votes.brand.get(c, 0.0), votes.weight[c]), default=None)
 
 
 def _cluster(weights: dict[str, float]) -> list[tuple[str, float]]:

@@ -21,7 +21,7 @@ MIN_IMG_SCORE = 5.0
 MAX_IMAGES = 300  # a logo is among a page's first images; a hostile page may hold a million
 _LOGO = re.compile(r"logo|brand|wordmark|signet", re.I)
 _HEADERISH = re.compile(r"header|navbar|\bnav\b|masthead|topbar|site-title|branding", re.I)
-_NOT_LOGO = re.compile(
+NOT_LOGO_HINT = re.compile(
     r"facebook|instagram|twitter|linkedin|youtube|tiktok|whatsapp|pinterest|tripadvisor|google|placeholder|"
     r"spinner|loader|background|partner|sponsor|payment|icon-|"
     r"(?<![a-z])(?:sprite|flag|arrow|banner|hero|slide|slider|bg|yelp|bus|metro|tram|train|parking)(?![a-z])",
@@ -87,7 +87,7 @@ def _place_score(tag: Tag, site: Site, name_key: str) -> tuple[float, str]:
         href = site.absolute(str(link.get("href", "")))
         if href and site.is_same_site(href) and urlsplit(href).path in ("", "/", "/index.html", "/index.php"):
             score += 2
-    if _NOT_LOGO.search(own):
+    if NOT_LOGO_HINT.search(own):
         score -= 4
     for dim in ("width", "height"):
         value = re.match(r"\d+", str(tag.get(dim, "")))

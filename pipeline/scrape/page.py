@@ -176,6 +176,8 @@ class Site:
     pages: list[Page]
     sheets: list[Sheet] = field(default_factory=list)
     aliases: frozenset[str] = frozenset()
+    fetched: dict[str, Any] = field(default_factory=dict, repr=False)  # URL → fetch Response (for the renderer)
+    failed: set[str] = field(default_factory=set, repr=False)  # URLs that failed once: not asked again
 
     @property
     def home(self) -> Page:

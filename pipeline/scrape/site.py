@@ -36,7 +36,7 @@ def crawl(url: str, fetcher: Fetcher, settings: Settings, notes: list[str]) -> S
     origin = origin_of(resp.url)
     # The host the lead named is the site too, when it redirected elsewhere (example.com -> www.example.com).
     aliases = site_aliases(home, origin) | {_bare_host(url)}
-    site = Site(origin=origin, pages=[home], aliases=aliases)
+    site = Site(origin=origin, pages=[home], aliases=aliases, fetched={resp.url: resp})
     site.sheets = _sheets(site, home, fetcher, settings, notes)
     extra = pick_pages(site, settings.scrape_page_budget - 1)
     if extra:
@@ -91,8 +91,10 @@ def _sheets(site: Site, page: Page, fetcher: Fetcher, settings: Settings, notes:
             )
         except PipelineError as exc:
             notes.append(f"stylesheet skipped: {exc}")
+            site.failed.add(href)
             continue
         sheets.append(Sheet(url=got.url, text=got.text()))
+        site.fetched.setdefault(href, got)
     return sheets
 
 

@@ -13,9 +13,10 @@ import logging
 
 from rq.timeouts import JobTimeoutException
 
+from pipeline.browser import Browser
 from pipeline.errors import PermanentError, TransientError
 from pipeline.models import BrandProfile, LeadInput
-from pipeline.scrape import photos
+from pipeline.scrape import photos, render
 from pipeline.scrape.assets import download_logo
 from pipeline.scrape.brand import extract_brand
 from pipeline.scrape.budget import RedisBudget
@@ -28,8 +29,12 @@ from pipeline.stages import StageContext, StageResult
 log = logging.getLogger(__name__)
 
 
-def scrape(lead: LeadInput, settings: Settings, fetcher: Fetcher, *, final_attempt: bool) -> BrandProfile:
-    """Crawl the lead's site and extract its brand; degrade to the CSV row when the site is gone."""
+def scrape(
+    lead: LeadInput, settings: Settings, fetcher: Fetcher, *, final_attempt: bool, browser: Browser | None = None
+) -> BrandProfile:
+    """Crawl the lead's site and extract its brand; degrade to the CSV row when the site is gone.
+    With rendering on (`scrape_render`), the home page is also rendered (on `browser`, default the
+    process's warm one) for colours and the logo's place."""
     notes: list[str] = []
     try:
         site = crawl(lead.website, fetcher, settings, notes)
@@ -39,8 +44,9 @@ def scrape(lead: LeadInput, settings: Settings, fetcher: Fetcher, *, final_attem
         return fallback_profile(lead, str(exc))
     except PermanentError as exc:
         return fallback_profile(lead, str(exc))
+    seen = render.observe(site, settings, lead.company, notes, browser) if render.wanted(settings) else None
     try:
-        profile, candidates = extract_brand(site, lead)
+        profile, candidates = extract_brand(site, lead, seen)
     except (RecursionError, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
         # A page that trips the extractors (absurd nesting, malformed markup or CSS we did not
         # foresee) must not stop the lead: it goes on with the CSV data, flagged, and the error is logged.

@@ -3,6 +3,7 @@ and HTTP handlers that record what they were asked."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,6 +11,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
+from pipeline.browser import Browser
 from pipeline.models import BrandProfile, LeadInput
 from pipeline.scrape.fetch import Fetcher
 from pipeline.settings import Settings
@@ -17,10 +19,16 @@ from pipeline.stages.scrape import scrape
 from tests.support.resolver import loopback_only
 from tests.support.servers import serve_directory
 
+# The renderer is off in scrape tests unless a module turns it on (tests/scrape/test_render.py re-runs
+# the hostile-page tests with it) or SCRAPE_TEST_RENDER=on runs the whole folder with it.
+RENDER = {"mode": os.environ.get("SCRAPE_TEST_RENDER", "off")}
+_browsers: dict[str, Browser] = {}
+
 
 def settings(**overrides: Any) -> Settings:
     """Test settings: loopback allowed, no off-site assets, no in-process retries, short timeouts."""
     values: dict[str, Any] = {
+        "scrape_render": RENDER["mode"],
         "allow_loopback": True,
         "scrape_offsite_assets": False,
         "fetch_retries": 0,
@@ -57,7 +65,21 @@ def scrape_url(url: str, cfg: Settings | None = None, *, final_attempt: bool = T
     """Run the real scrape on a loopback URL."""
     cfg = cfg or settings()
     with Fetcher(cfg, resolver=loopback_only) as fetcher:
-        return scrape(lead(url), cfg, fetcher, final_attempt=final_attempt)
+        return scrape(lead(url), cfg, fetcher, final_attempt=final_attempt, browser=warm_browser(cfg))
+
+
+def warm_browser(cfg: Settings) -> Browser | None:
+    """A guarded browser (loopback-only resolver) kept warm across tests with the same settings;
+    None when the settings do not render."""
+    if cfg.scrape_render == "off":
+        return None
+    key = cfg.model_dump_json()
+    if key not in _browsers:
+        for old in _browsers.values():
+            old.close()
+        _browsers.clear()
+        _browsers[key] = Browser(cfg, resolver=loopback_only)
+    return _browsers[key]
 
 
 @contextmanager
