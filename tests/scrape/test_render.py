@@ -127,8 +127,8 @@ RENDER_ALLOWANCE_S = 1.5  # what rendering the home page may add to a hostile ca
 )
 def test_each_hostile_site_ends_as_expected_with_the_renderer_on(
     case: Case,
-    browser: PWBrowser,
-    web_root: LocalWebRoot,
+    browser: PWBrowser,  # noqa: F811 (the hostile module's fixture)
+    web_root: LocalWebRoot,  # noqa: F811
     tmp_path: Path,
 ) -> None:
     hostile.test_each_hostile_site_ends_as_expected_and_its_generated_site_is_inert(case, browser, web_root, tmp_path)
