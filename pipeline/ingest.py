@@ -13,6 +13,7 @@ import hashlib
 import io
 import shutil
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -106,11 +107,13 @@ def ingest_file(
     move: bool = False,
     archive: bool = True,
     known: list[str] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> IngestReport:
     """Ingest one CSV. Raises InputError (nothing enqueued) when the file cannot be read at all.
 
     `archive=False` leaves the file where it is (a backfill of an archived file); `known` collects the
-    keys of valid rows whose lead already existed (a backfill's candidates for a rerun)."""
+    keys of valid rows whose lead already existed (a backfill's candidates for a rerun); `progress` is
+    told the number of rows read after every batch (the CLI's progress bar)."""
     header = csvfile.inspect(path, settings.csv_legacy_encoding)
     store = Store(conn, settings.output_ttl_s)
     run = RunRecord(run_id=new_run_id(path), source=str(path), encoding=header.encoding)
@@ -140,7 +143,11 @@ def ingest_file(
             batch.append(lead)
             if len(batch) >= settings.enqueue_batch_size:
                 _enqueue_batch(conn, store, settings, run.run_id, batch, report, known, held)
-                batch = []
+                # memory stays flat: a repeat of an earlier batch's lead is now a known lead, which
+                # the next batch's look-up counts as a duplicate all the same
+                batch, seen = [], set()
+                if progress is not None:
+                    progress(record.row)
         _enqueue_batch(conn, store, settings, run.run_id, batch, report, known, held)
     finally:
         report.rejects_file = rejects.close()

@@ -302,3 +302,15 @@ def test_cli_prints_a_legacy_encoding(tmp_path: Path, settings: Settings) -> Non
     result = CliRunner().invoke(cli, ["ingest", str(path)], env=env)
     assert result.exit_code == 0, result.output
     assert "encoding: cp1252" in result.output
+
+
+def test_a_repeat_in_a_later_batch_is_still_a_duplicate_and_progress_is_reported(
+    tmp_path: Path, conn: redis.Redis, settings: Settings
+) -> None:
+    small = settings.model_copy(update={"enqueue_batch_size": 10, "drift_check": False})
+    rows = [lead_row(f"Shop {i}", f"shop{i}.example.com", f"o@shop{i}.example.com") for i in range(25)]
+    rows += rows[:7]  # repeats of the first batch, met two batches later
+    seen_rows: list[int] = []
+    report = ingest.ingest_file(write_csv(tmp_path / "leads.csv", rows), conn, small, progress=seen_rows.append)
+    assert (report.accepted, report.duplicate, report.enqueued) == (32, 7, 25)
+    assert seen_rows == sorted(seen_rows) and len(seen_rows) >= 2

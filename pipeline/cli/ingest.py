@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import click
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pipeline import ingest
 from pipeline.alerts import Alerter
@@ -40,6 +41,20 @@ def _alert_on_hold(app: App, r: ingest.IngestReport) -> None:
         )
 
 
+def _ingest_one(app: App, path: Path, *, move: bool, show: bool) -> ingest.IngestReport:
+    """Ingest one file, with a live count of the rows read when a person watches a terminal."""
+    if not (show and console.is_terminal):
+        return ingest.ingest_file(path, app.conn, app.settings, move=move)
+    with Progress(
+        TextColumn(f"ingest {path.name}"), BarColumn(), TextColumn("{task.completed:,} rows"), TimeElapsedColumn(),
+        console=console, transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("rows", total=None)
+        return ingest.ingest_file(
+            path, app.conn, app.settings, move=move, progress=lambda rows: bar.update(task, completed=rows)
+        )
+
+
 @click.command("ingest")
 @click.argument("file", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--inbox", type=click.Path(path_type=Path, file_okay=False), help="Ingest every *.csv in this folder.")
@@ -58,7 +73,7 @@ def ingest_cmd(app: App, file: Path | None, inbox: Path | None, as_json: bool) -
         inbox = app.settings.inbox_dir
         inbox.mkdir(parents=True, exist_ok=True)
     if file is not None:
-        report = ingest.ingest_file(file, app.conn, app.settings, move=False)
+        report = _ingest_one(app, file, move=False, show=not as_json)
         if as_json:
             emit_json({"reports": [report], "failed": []})
         else:
@@ -76,7 +91,7 @@ def ingest_cmd(app: App, file: Path | None, inbox: Path | None, as_json: bool) -
         console.print(f"{inbox}: no CSV files waiting")
     for path in files:
         try:
-            report = ingest.ingest_file(path, app.conn, app.settings, move=True)
+            report = _ingest_one(app, path, move=True, show=not as_json)
             _alert_on_hold(app, report)
         except InputError as exc:
             failed += 1
