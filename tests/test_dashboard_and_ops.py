@@ -7,6 +7,7 @@ import subprocess
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 import redis
 from click.testing import CliRunner
 from croniter import croniter
@@ -131,6 +132,7 @@ def test_the_cron_wrapper_skips_a_run_while_the_previous_one_holds_the_lock(tmp_
     assert (tmp_path / "ran").exists()
 
 
+@pytest.mark.timeout(300)  # one real `pipeline` process per crontab line
 def test_every_crontab_line_runs_from_crons_minimal_environment(tmp_path: Path, settings: Settings) -> None:
     """cron gives a command almost nothing: no venv on PATH, no exported variables, another cwd."""
     env_file = tmp_path / "pipeline.env"
