@@ -98,10 +98,23 @@ def test_the_review_page_refuses_forged_posts_and_needs_a_password_off_loopback(
     assert client.get("/", auth=("reviewer", "wrong")).status_code == 401
 
 
-def test_review_cli_lists_shows_and_rejects_which_takes_the_site_down(
-    tmp_path: Path, conn: redis.Redis, strict: Settings, example_sites: dict[str, str]
+def test_review_cli_report_and_breaker_on_a_held_lead(
+    tmp_path: Path, redis_url: str, var_dir: Path, preview_url: str, conn: redis.Redis, example_sites: dict[str, str]
 ) -> None:
+    strict = make_settings(redis_url, var_dir, preview_url, qa_min_performance_score=101, qa_breaker_min_leads=1)
     record = _held_lead(tmp_path, conn, strict, example_sites["plumbing"])
+
+    # the gate breaker: every lead of the run failed, so email is paused
+    paused = control.paused_stages(conn)["email"]
+    assert paused.by == "gate breaker" and "1 of 1 leads" in (paused.reason or "")
+
+    # the run report
+    index = write_report(Store(conn), record.run_id, tmp_path / "reports")
+    html = index.read_text()
+    assert record.key in html and "performance fail" in html and "<h2>Stage timings" in html and ">held" in html
+    assert len(list((index.parent / "shots").glob(f"{record.key}-*.webp"))) >= 2
+
+    # the CLI: list, show, reject (takes the site down), and no approval after that
     runner = CliRunner()
     env = {"REDIS_URL": strict.redis_url or "", "PIPELINE_VAR_DIR": str(strict.var_dir)}
     listed = runner.invoke(cli, ["review", "list"], env=env)
@@ -116,27 +129,7 @@ def test_review_cli_lists_shows_and_rejects_which_takes_the_site_down(
     assert after is not None and after.state == LeadState.REJECTED and after.review is not None
     assert after.review.reason == "logo is wrong"
     assert not (strict.sites_dir / bundle.slug).exists()
+    assert not review.held(Store(conn))
     again = runner.invoke(cli, ["review", "approve", record.key], env=env)
     assert again.exit_code == 1 and "not waiting for review" in again.output
     runtime.install(strict)
-
-
-def test_the_run_report_shows_gates_thumbnails_and_timings(
-    tmp_path: Path, conn: redis.Redis, strict: Settings, example_sites: dict[str, str]
-) -> None:
-    record = _held_lead(tmp_path, conn, strict, example_sites["florist"])
-    index = write_report(Store(conn), record.run_id, tmp_path / "reports")
-    html = index.read_text()
-    assert record.key in html and "performance fail" in html and "<h2>Stage timings" in html
-    assert len(list((index.parent / "shots").glob(f"{record.key}-*.webp"))) >= 2
-    assert ">held" in html
-
-
-def test_the_gate_breaker_pauses_email_when_a_run_fails_too_often(
-    tmp_path: Path, redis_url: str, var_dir: Path, preview_url: str, conn: redis.Redis, example_sites: dict[str, str]
-) -> None:
-    settings = make_settings(redis_url, var_dir, preview_url, qa_min_performance_score=101, qa_breaker_min_leads=1)
-    _held_lead(tmp_path, conn, settings, example_sites["bakery"])
-    paused = control.paused_stages(conn)["email"]
-    assert paused.by == "gate breaker" and "1 of 1 leads" in (paused.reason or "")
-    assert review.held(Store(conn))
