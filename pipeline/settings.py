@@ -263,7 +263,10 @@ class Settings(BaseSettings):
         60, description="A lead changed more recently than this is never judged stranded by `pipeline reconcile`."
     )
     failure_ttl_s: int = Field(14 * 86400, description="How long dead-lettered jobs are kept in the DLQ.")
-    result_ttl_s: int = Field(86400, description="How long finished job results are kept.")
+    result_ttl_s: int = Field(
+        600,
+        description="How long finished RQ jobs and their results are kept (the lead keeps its own outputs and trail).",
+    )
     output_ttl_s: int = Field(30 * 86400, description="How long stage outputs (profile, bundle, report) live.")
     run_sla_s: int = Field(24 * 3600, description="Time from ingest by which every lead of a run should be terminal.")
 
