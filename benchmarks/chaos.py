@@ -94,7 +94,7 @@ class Figures:
     violations: list[str] = field(default_factory=list)
     duplicates: int = 0
     emails: int = 0
-    after_requeue: dict[str, int] = field(default_factory=dict)
+    before_requeue: dict[str, int] = field(default_factory=dict)  # terminal counts before `dlq requeue --all`
 
 
 def _reconciler(settings: Settings, every_s: float, stop: threading.Event, figures: Figures) -> None:
@@ -210,11 +210,11 @@ def run(cfg: ChaosConfig, out: Any = sys.stdout) -> Figures:
             print(f"settled after {time.monotonic() - start:.0f}s; {rule.cuts} commit(s) cut", file=out)
             figures.exec_cuts = rule.cuts
             figures.violations = check(conn, smtp, var / "sites", keys, figures)
+            figures.before_requeue = dict(figures.terminal)
             # Operators requeue the dead: that must converge to the same invariants.
             pipeline(env, "dlq", "requeue", "--all")
             settle(env, settings, cfg.quiet_timeout_s, figures)
             figures.violations += [f"after dlq requeue: {v}" for v in check(conn, smtp, var / "sites", keys, figures)]
-            figures.after_requeue = figures.terminal
     finally:
         stop.set()
         if line is not None:
@@ -290,7 +290,8 @@ def report(figures: Figures, out: Any = sys.stdout) -> None:
     )
     print(f"faults           {sum(figures.faults.values())}: {dict(sorted(figures.faults.items()))}", file=out)
     print(f"reconcile        {figures.reconciled} lead(s) re-enqueued", file=out)
-    print(f"terminal         {dict(sorted(figures.terminal.items()))}", file=out)
+    print(f"terminal         {dict(sorted(figures.before_requeue.items()))}", file=out)
+    print(f"after requeue    {dict(sorted(figures.terminal.items()))} (dlq requeue --all, settled again)", file=out)
     print(f"stranded         {figures.stranded}", file=out)
     print(f"emails           {figures.emails} accepted at the SMTP server, {figures.duplicates} duplicate(s)", file=out)
     print(f"violations       {len(figures.violations)}", file=out)
