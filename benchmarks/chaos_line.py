@@ -152,7 +152,7 @@ def chaos_values(url: str, var: Path, preview: str, smtp_port: int) -> dict[str,
         "fetch_deadline_s": 4.0,
         "retry_base_s": 1.0,
         "retry_cap_s": dict.fromkeys([s.value for s in Stage], 2),
-        "job_timeout_s": {"scrape": 20, "build": 30, "deploy": 20, "qa": 30, "email": 20},
+        "job_timeout_s": {"scrape": 20, "build": 30, "deploy": 20, "qa": 120, "email": 20},  # qa: Chromium
         "reconcile_grace_s": 3,
     }
 
