@@ -120,7 +120,11 @@ def settle(env: dict[str, str], settings: Settings, timeout_s: float, figures: F
             for _ in range(2)
         ]
         for d in drains:
-            d.wait(timeout=120)
+            try:
+                d.wait(timeout=300)  # a drain ends between jobs; a Chromium qa job may take minutes here
+            except subprocess.TimeoutExpired:
+                d.kill()
+                d.wait()
     return active(conn) == 0
 
 
