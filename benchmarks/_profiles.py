@@ -108,11 +108,13 @@ def corpus_sites(corpus: Path = CORPUS_DIR) -> list[CorpusSite]:
     return sites
 
 
-def scraped_sites(corpus: Path = CORPUS_DIR) -> list[CorpusSite]:
-    """Every labelled corpus site with the profile the real scrape stage gives it."""
+def scraped_sites(corpus: Path = CORPUS_DIR, names: set[str] | None = None) -> list[CorpusSite]:
+    """Every labelled corpus site (or those named) with the profile the real scrape stage gives it."""
     labelled = {s.name: s for s in _corpus.corpus_sites()}
     out: list[CorpusSite] = []
     for site in corpus_sites(corpus):
+        if names and site.name not in names:
+            continue
         source = labelled.get(site.name) or _corpus.CorpusSite(site.name, corpus / "sites" / site.name, {}, "tune")
         profile = _corpus.scrape_corpus_site(source)
         out.append(CorpusSite(site.name, site.lead, site.key, profile))

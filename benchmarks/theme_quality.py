@@ -265,8 +265,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--layouts", choices=("chosen", "all"), default="chosen", help="the pipeline's pick, or all")
     parser.add_argument("--no-lighthouse", action="store_true", help="skip the Lighthouse scores")
+    parser.add_argument("--only", default="", help="comma-separated site names (default: every site)")
     args = parser.parse_args(argv)
-    sites = scraped_sites() if args.profiles == "scraped" else corpus_sites()
+    only = {name.strip() for name in args.only.split(",") if name.strip()}
+    sites = scraped_sites(names=only) if args.profiles == "scraped" else corpus_sites()
+    sites = [s for s in sites if not only or s.name in only]
     sites = sites[: args.sites] if args.sites else sites
     binary = None if args.no_lighthouse else lighthouse_binary()
     rows = run(sites, None if args.layouts == "chosen" else THEME_NAMES, lighthouse_bin=binary)
