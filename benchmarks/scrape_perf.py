@@ -2,7 +2,7 @@
 
 Serves every corpus site on loopback, then scrapes them in a loop, one after another on one thread
 through one warm guarded browser, as a scrape worker does: per-site wall time (p50, p95, max) and the
-worker's RSS (this process; Chromium's processes separately) every 100 sites. The static parser
+worker's RSS (this process; Chromium's processes separately) every 50 sites. The static parser
 alone (`PIPELINE_SCRAPE_RENDER=off`) is timed in the same run as the baseline, and the ratio printed.
 Goals: p95 ≤ 5 s per site with the warm browser, worker RSS ≤ 400 MB after 500 sites.
 """
@@ -78,7 +78,7 @@ def loop(
         with Fetcher(settings, resolver=loopback_only) as fetcher:
             scrape(lead_for(site.name, url), settings, fetcher, final_attempt=True, browser=browser)
         times.append(time.perf_counter() - started)
-        if report and (i + 1) % 100 == 0:
+        if report and (i + 1) % 50 == 0:
             gc.collect()
             chromium = sum(rss_mb(p) for p in descendants(os.getpid()))
             print(
