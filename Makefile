@@ -7,12 +7,13 @@ STAMP := $(VENV)/.installed-stamp
 CHROMIUM ?= /usr/bin/chromium
 REASON ?= paused from make
 
-.PHONY: help install chromium lint format test test-fast demo run redis-stop pause resume status clean
+.PHONY: help install chromium lint format test test-fast demo run redis-stop pause resume status clean bench
 
 help:
 	@echo "make demo     run the whole pipeline on examples/leads.csv (embedded Redis, outbox)"
 	@echo "make test     lint (ruff, mypy) + pytest, as CI runs it"
 	@echo "make chaos    1,000 leads under killed workers, a Redis restart and faulty sites/SMTP"
+	@echo "make bench    the performance benchmarks (issue 20) and brand accuracy, each printing its table"
 	@echo "make run      start Redis (embedded, unless REDIS_URL) and every Procfile process under honcho"
 	@echo "make redis-stop   stop the embedded Redis (it outlives make run on purpose)"
 	@echo "make pause REASON='...' / make resume   stop / restart the line"
@@ -62,6 +63,20 @@ demo: install
 CHAOS_LEADS ?= 1000
 chaos: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m benchmarks.chaos --leads $(CHAOS_LEADS)
+
+# The benchmarks of issue 20 (each prints its figures and the ratio to a baseline of the same run,
+# on a Redis of its own) and brand accuracy. Sizes fit this shared 2-core host; the issue's own sizes:
+# BENCH_INGEST_ROWS=100000 BENCH_BIG_ROWS=1000000 BENCH_LEADS=2000 BENCH_E2E_LEADS=1000.
+BENCH_INGEST_ROWS ?= 20000
+BENCH_BIG_ROWS ?= 0
+BENCH_LEADS ?= 500
+BENCH_E2E_LEADS ?= 30
+bench: install chromium
+	$(BIN)/python benchmarks/ingest.py --rows $(BENCH_INGEST_ROWS) --big-rows $(BENCH_BIG_ROWS) --rounds 3
+	$(BIN)/python benchmarks/overhead.py --leads $(BENCH_LEADS)
+	$(BIN)/python benchmarks/redis_footprint.py --leads $(BENCH_LEADS)
+	$(BIN)/python benchmarks/throughput.py --leads $(BENCH_E2E_LEADS)
+	$(BIN)/python benchmarks/brand_accuracy.py
 
 run: install
 	$(BIN)/pipeline redis start
