@@ -117,13 +117,13 @@ def lead_for(site: str, url: str) -> LeadInput:
     )
 
 
-_browsers: dict[int, Browser] = {}
+_browsers: dict[str, Browser] = {}
 
 
 def bench_browser(settings: Settings) -> Browser:
-    """One warm guarded browser for the benchmark's settings (loopback-only resolver), reused
-    across sites like a scrape worker's; Playwright's sync API keeps it to the thread that made it."""
-    key = id(settings)
+    """One warm guarded browser for these settings (loopback-only resolver), reused across sites
+    and tests like a scrape worker's; Playwright's sync API keeps it to the thread that made it."""
+    key = settings.model_dump_json()
     if key not in _browsers:
         for old in _browsers.values():
             old.close()

@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
+from benchmarks._corpus import bench_browser
 from pipeline.browser import Browser
 from pipeline.models import BrandProfile, LeadInput
 from pipeline.scrape.fetch import Fetcher
@@ -22,7 +23,6 @@ from tests.support.servers import serve_directory
 # The renderer is off in scrape tests unless a module turns it on (tests/scrape/test_render.py re-runs
 # the hostile-page tests with it) or SCRAPE_TEST_RENDER=on runs the whole folder with it.
 RENDER = {"mode": os.environ.get("SCRAPE_TEST_RENDER", "off")}
-_browsers: dict[str, Browser] = {}
 
 
 def settings(**overrides: Any) -> Settings:
@@ -69,17 +69,9 @@ def scrape_url(url: str, cfg: Settings | None = None, *, final_attempt: bool = T
 
 
 def warm_browser(cfg: Settings) -> Browser | None:
-    """A guarded browser (loopback-only resolver) kept warm across tests with the same settings;
+    """The guarded browser (loopback-only resolver) kept warm across tests with the same settings;
     None when the settings do not render."""
-    if cfg.scrape_render == "off":
-        return None
-    key = cfg.model_dump_json()
-    if key not in _browsers:
-        for old in _browsers.values():
-            old.close()
-        _browsers.clear()
-        _browsers[key] = Browser(cfg, resolver=loopback_only)
-    return _browsers[key]
+    return None if cfg.scrape_render == "off" else bench_browser(cfg)
 
 
 @contextmanager
