@@ -21,7 +21,7 @@ from rq.exceptions import AbandonedJobError
 from rq.job import Job
 from rq.timeouts import JobTimeoutException
 
-from pipeline import breaker, metrics, queues, runtime
+from pipeline import atomic, breaker, metrics, queues, runtime
 from pipeline.errors import AmbiguousSend, Deferred, PermanentError, TransientError
 from pipeline.logs import context
 from pipeline.models import LeadRecord, LeadState, SiteBundle, Stage
@@ -165,10 +165,11 @@ def _commit_with_retries(
     outcome: str,
     seconds: float,
 ) -> str:
-    """Run the commit transaction. redis-py raises `WatchError` both when the lead changed and when
-    the connection dropped while keys were watched: after either (or any connection error) the
-    lead is read again. Our own record there means the commit landed (only the reply was lost);
-    a lead that is still ours means nothing was committed: try again; anything else: superseded."""
+    """Run the commit. A connection error (the request or its reply lost) leaves the outcome
+    unknown: the lead is read again. Our own record there means the commit landed (only the reply
+    was lost); a lead that is still ours means nothing was committed: try again; anything else:
+    superseded. (Under WATCH/EXEC, redis-py reported a dropped connection as `WatchError`, "the
+    lead changed": the one-call commit of `pipeline.atomic` has no such ambiguity.)"""
     last: Exception | None = None
     events = list(record.history)  # a save hands them to the trail: keep them for another attempt
     for attempt in range(COMMIT_ATTEMPTS):
@@ -189,7 +190,7 @@ def _commit_with_retries(
                 return "superseded"
             log.info("stage done: %s", outcome)
             return outcome
-        except (redis.WatchError, redis.ConnectionError, redis.TimeoutError) as exc:
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
             last = exc
     raise TransientError(f"stage output not committed after {COMMIT_ATTEMPTS} attempts: {type(last).__name__}: {last}")
 
@@ -204,25 +205,19 @@ def _exec_commit(
     outcome: str,
     seconds: float,
 ) -> bool:
-    """One commit transaction; False when the lead is no longer the one this job started."""
+    """One commit, applied in one atomic round trip only while the lead is still the one this job
+    started (same generation and stage, running): an operator's requeue or a duplicate job that
+    moved the lead meanwhile makes this job's result stale, and nothing is written (False)."""
     nxt = stage.next
-    with conn.pipeline(transaction=True) as pipe:
-        # Optimistic lock: commit only if nobody moved the lead since this job started it (an
-        # operator's requeue, a duplicate job); otherwise this job's result is stale.
-        pipe.watch(lead_key(record.key))  # type: ignore[no-untyped-call]
-        raw = pipe.get(lead_key(record.key))
-        current = LeadRecord.model_validate_json(raw) if raw else None
-        if not _still_ours(current, record.generation, stage):
-            return False
-        pipe.multi()
-        store.put_output(record.key, stage, output, pipe)
-        store.save(record, pipe)
-        metrics.count_job(pipe, stage.value, outcome.split(" ")[0].replace("next", "done"), seconds)
-        breaker.record_success(pipe, stage.value, settings)
-        if outcome.startswith("next") and nxt is not None:
-            queues.enqueue(conn, nxt, [(record.key, record.generation)], settings, pipe)
-        pipe.execute()
-    return True
+    pipe = atomic.recorder(conn)
+    store.put_output(record.key, stage, output, pipe)
+    store.save(record, pipe)
+    metrics.count_job(pipe, stage.value, outcome.split(" ")[0].replace("next", "done"), seconds)
+    breaker.record_success(pipe, stage.value, settings)
+    if outcome.startswith("next") and nxt is not None:
+        queues.enqueue(conn, nxt, [(record.key, record.generation)], settings, pipe)
+    guard = atomic.Guard(lead_key(record.key), record.generation, stage.value, LeadState.RUNNING.value)
+    return atomic.apply(conn, pipe, guard)
 
 
 def _is_our_commit(current: LeadRecord | None, record: LeadRecord) -> bool:

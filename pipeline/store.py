@@ -20,6 +20,7 @@ import redis
 from pydantic import BaseModel
 from redis.client import Pipeline
 
+from pipeline import atomic
 from pipeline.models import LeadRecord, LeadState, RunRecord, Stage, StageEvent
 
 M = TypeVar("M", bound=BaseModel)
@@ -75,10 +76,10 @@ class Store:
     def save(self, record: LeadRecord, pipe: Conn | None = None, *, new: bool = False) -> None:
         """Write a lead record and keep the state index in step (`new`: a record never saved
         before is in no other state's set, so none needs cleaning)."""
-        if pipe is None:
-            with self.conn.pipeline() as own:
-                self.save(record, own, new=new)
-                own.execute()
+        if pipe is None:  # one atomic round trip (see `pipeline.atomic`)
+            own = atomic.recorder(self.conn)
+            self.save(record, own, new=new)
+            atomic.apply(self.conn, own)
             return
         pipe.set(lead_key(record.key), record.model_dump_json())
         if not new:

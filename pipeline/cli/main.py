@@ -10,6 +10,7 @@ settings come from the env file and the environment (`pipeline.config`).
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import signal
@@ -19,22 +20,7 @@ from types import FrameType
 import click
 
 from pipeline import config, observability, runtime
-from pipeline.cli.canary import canary_group
 from pipeline.cli.common import App, ConfigProblem
-from pipeline.cli.config import config_group
-from pipeline.cli.dlq import dlq_group
-from pipeline.cli.embedded import redis_group
-from pipeline.cli.ingest import ingest_cmd
-from pipeline.cli.leads import lead_cmd, leads_cmd
-from pipeline.cli.monitor import COMMANDS as MONITOR_COMMANDS
-from pipeline.cli.ops import dashboard_cmd, pause_cmd, resume_cmd, status_cmd
-from pipeline.cli.reconcile import reconcile_cmd
-from pipeline.cli.report import report_cmd
-from pipeline.cli.review import review_group
-from pipeline.cli.runctl import COMMANDS as RUNCTL_COMMANDS
-from pipeline.cli.site import serve, site
-from pipeline.cli.suppress import suppress_group
-from pipeline.cli.workers import drain_cmd, worker_cmd
 from pipeline.settings import Settings
 
 EPILOG = (
@@ -44,7 +30,59 @@ EPILOG = (
 )
 
 
-@click.group(epilog=EPILOG)
+# Each command's module is imported only when that command runs (click's lazy-loading pattern):
+# `pipeline ingest` from cron does not pay for Flask, Playwright and the renderer at start-up.
+COMMANDS = {
+    "config": "config:config_group",
+    "redis": "embedded:redis_group",
+    "ingest": "ingest:ingest_cmd",
+    "worker": "workers:worker_cmd",
+    "drain": "workers:drain_cmd",
+    "reconcile": "reconcile:reconcile_cmd",
+    "pause": "ops:pause_cmd",
+    "resume": "ops:resume_cmd",
+    "status": "ops:status_cmd",
+    "dashboard": "ops:dashboard_cmd",
+    "dlq": "dlq:dlq_group",
+    "leads": "leads:leads_cmd",
+    "lead": "leads:lead_cmd",
+    "site": "site:site",
+    "serve": "site:serve",
+    "runs": "monitor:runs_cmd",
+    "wait": "monitor:wait_cmd",
+    "summary": "monitor:summary_cmd",
+    "alerts": "monitor:alerts_cmd",
+    "check-sla": "monitor:check_sla_cmd",
+    "check-freshness": "monitor:check_freshness_cmd",
+    "check-dlq": "monitor:check_dlq_cmd",
+    "metrics": "monitor:metrics_cmd",
+    "backfill": "runctl:backfill_cmd",
+    "abort": "runctl:abort_cmd",
+    "suppress": "suppress:suppress_group",
+    "review": "review:review_group",
+    "canary": "canary:canary_group",
+    "report": "report:report_cmd",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use (`COMMANDS`: name → module:attribute
+    under `pipeline.cli`)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        module, attr = COMMANDS[cmd_name].split(":")
+        command = getattr(importlib.import_module(f"pipeline.cli.{module}"), attr)
+        if not isinstance(command, click.Command) or command.name != cmd_name:
+            raise RuntimeError(f"pipeline.cli.{module}.{attr} is not the {cmd_name!r} command")
+        return command
+
+
+@click.group(cls=LazyGroup, epilog=EPILOG)
 @click.option("--log-level", default=None, help="DEBUG, INFO, WARNING or ERROR (default: PIPELINE_LOG_LEVEL, INFO).")
 @click.version_option(package_name="prospect-pipeline")
 @click.pass_context
@@ -62,32 +100,6 @@ def cli(ctx: click.Context, log_level: str | None) -> None:
     observability.setup(settings, settings.log_level)
     runtime.install(settings)
     ctx.obj = App(settings)
-
-
-for command in (
-    config_group,
-    redis_group,
-    ingest_cmd,
-    worker_cmd,
-    drain_cmd,
-    reconcile_cmd,
-    pause_cmd,
-    resume_cmd,
-    status_cmd,
-    dashboard_cmd,
-    dlq_group,
-    leads_cmd,
-    lead_cmd,
-    site,
-    serve,
-    *MONITOR_COMMANDS,
-    *RUNCTL_COMMANDS,
-    suppress_group,
-    review_group,
-    canary_group,
-    report_cmd,
-):
-    cli.add_command(command)
 
 
 def _stop_quietly(signum: int, frame: FrameType | None) -> None:

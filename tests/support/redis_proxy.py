@@ -1,5 +1,6 @@
 """A TCP proxy on 127.0.0.1 in front of a test Redis that can cut a client's connection just
-before a chosen `EXEC` reaches the server (the transaction is then never applied). Fault
+before a chosen `EXEC` or script call (`EVALSHA`) reaches the server (the transaction or script is
+then never applied). Fault
 injection for tests only: the product talks to it like to any Redis."""
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from urllib.parse import urlsplit
 
 EXEC = b"*1\r\n$4\r\nEXEC\r\n"
 MULTI = b"*1\r\n$5\r\nMULTI\r\n"
+EVALSHA = b"$7\r\nEVALSHA\r\n"
 
 
 @dataclass
 class CutRule:
-    """Cut up to `times` transactions whose commands contain `marker`, before their EXEC: every
-    `every`-th such transaction (1 = each one)."""
+    """Cut up to `times` transactions (or script calls) whose commands contain `marker`, before
+    they reach Redis: every `every`-th such one (1 = each one)."""
 
     marker: bytes
     times: int = 1
@@ -72,7 +74,7 @@ def _pump_up(client: socket.socket, server: socket.socket, rule: CutRule | None)
                 pending = (pending + data)[-1_000_000:]
                 if MULTI in data:
                     pending = data[data.rindex(MULTI) :]
-                if EXEC in data and rule.take(pending):
+                if (EXEC in data and rule.take(pending)) or (EVALSHA in data and rule.take(data)):
                     _close(client, server)  # the EXEC never reaches Redis
                     return
             server.sendall(data)
