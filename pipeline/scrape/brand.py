@@ -4,7 +4,7 @@ the logo candidates to download. Every field records its source; every fallback 
 from __future__ import annotations
 
 from pipeline.models import BrandProfile, LeadInput, Palette
-from pipeline.scrape import colors, contact, copy, hours, logo, names, services, testimonials, visual
+from pipeline.scrape import colors, contact, copy, hours, logo, names, services, tagline, testimonials, visual
 from pipeline.scrape.fallback import DEFAULT_PALETTE
 from pipeline.scrape.page import Site
 
@@ -51,12 +51,12 @@ def extract_brand(
         degraded.append("email: not found on the site, CSV email used")
 
     lang, sources["language"] = copy.language(home)
-    tagline, sources["tagline"] = copy.tagline(home, name)
+    slogan, sources["tagline"] = tagline.tagline(home, name)
     opening, sources["hours"] = hours.opening_hours(site.pages)
     profile = BrandProfile(
         name=name,
         website=lead.website,
-        tagline=tagline,
+        tagline=slogan,
         palette=palette,
         phone=phone,
         email=email,

@@ -1,5 +1,5 @@
-"""Words for the demo site: tagline, a few paragraphs, a services list, and the content's language
-(from the words themselves: a template's `lang` attribute is often wrong)."""
+"""Words for the demo site: a few paragraphs, a services list, and the content's language (from the
+words themselves: a template's `lang` attribute is often wrong). The tagline is in `tagline`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from collections import Counter
 
 from bs4 import Tag
 
-from pipeline.scrape.names import GENERIC, norm
 from pipeline.scrape.page import Page, clean, hidden
 
 
@@ -34,9 +33,6 @@ _CHROME = re.compile(
 _SERVICES = re.compile(
     r"service|leistung|prestation|servizi|angebot|what-we-do|offer|speciali|treatment|behandlung|soins|menu", re.I
 )
-_HERO = re.compile(r"hero|banner|masthead|jumbotron|intro|slogan|tagline|lead|subtitle|cover|showcase|welcome", re.I)
-_SLOGAN = re.compile(r"tagline|slogan|claim|motto|strapline", re.I)
-_TITLE_SPLIT = re.compile(r"\s+[|–—~·•]\s+|\s+-\s+")
 MAX_SCAN = 500  # elements examined per kind: a hostile page can hold hundreds of thousands
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
@@ -47,9 +43,9 @@ def _classes(tag: Tag) -> str:
 
 def _in_chrome(tag: Tag) -> bool:
     for node in [tag, *tag.parents]:
-        if isinstance(node, Tag) and (
-            node.name in ("nav", "footer") or any(_CHROME.match(token) for token in _classes(node).split())
-        ):
+        if not isinstance(node, Tag) or node.name in ("body", "html"):
+            break  # a class on <body> ("nav-fixed") is a layout flag, not page chrome
+        if node.name in ("nav", "footer") or any(_CHROME.match(token) for token in _classes(node).split()):
             return True
     return False
 
@@ -66,63 +62,6 @@ def language(page: Page) -> tuple[str | None, str]:
     if attr:
         return str(attr).split("-")[0].lower()[:2], "lang attribute"
     return (best, "text") if ranked[0] else (None, "none")
-
-
-def _slogan_text(tag: Tag, name_key: str, max_words: int = 16) -> str | None:
-    """The tag's text when it reads like a slogan: 2+ words, short, not the name, not generic."""
-    if hidden(tag):
-        return None
-    text = clean(tag.get_text(" "))
-    key = norm(text)
-    if not (2 <= len(text.split()) <= max_words) or key == name_key or key in GENERIC or "©" in text:
-        return None
-    if not re.search(r"[^\W\d_]{3,}", text):  # "S R", "1 2 3": initials and numbers are not a slogan
-        return None
-    return text.rstrip(" .") if not text.endswith("!") else text
-
-
-def tagline(page: Page, name: str) -> tuple[str | None, str]:
-    """The slogan, from the first of: an element marked as one (`.tagline`, `.slogan`, ...); the
-    line right after the name in the header; a two-part `<title>` "Name | Slogan"; the first `<h1>`
-    that is more than the name; a short lead line in the hero."""
-    name_key = norm(name)
-    soup = page.soup
-    for tag in soup.find_all(class_=_SLOGAN):
-        text = _slogan_text(tag, name_key)
-        if text:
-            return text, "slogan element"
-    for tag in soup.find_all(["h1", "h2", "a", "span", "div", "p"]):
-        if tag.string is None or norm(str(tag.string)) != name_key:  # .string: no walk of big subtrees
-            continue
-        # The name's own element, or its wrapper when that holds nothing else (<a><h1>Name</h1></a>).
-        nodes = [tag] + (
-            [tag.parent] if isinstance(tag.parent, Tag) and norm(tag.parent.get_text(" ")) == name_key else []
-        )
-        for node in nodes:
-            sibling = node.find_next_sibling(["h2", "h3", "h4", "p", "span", "div", "section"])
-            linked = isinstance(sibling, Tag) and sibling.find("a") is not None  # links are not a slogan
-            text = _slogan_text(sibling, name_key, 12) if isinstance(sibling, Tag) and not linked else None
-            if text:
-                return text, "under the name"
-        break
-    title = clean(soup.title.get_text()) if soup.title else ""
-    parts = [p for p in _TITLE_SPLIT.split(title) if p.strip()]
-    if len(parts) == 2:
-        keys = [norm(p) for p in parts]
-        for k, other in ((0, 1), (1, 0)):
-            if keys[k] and (keys[k] in name_key or name_key in keys[k]):
-                text = parts[other].strip()
-                if 2 <= len(text.split()) <= 12 and norm(text) not in GENERIC:
-                    return text, "title"
-    for tag in soup.find_all(["h1", "p"]):
-        if not isinstance(tag, Tag) or _in_chrome(tag):
-            continue
-        in_hero = any(isinstance(p, Tag) and _HERO.search(_classes(p)) for p in [tag, *tag.parents])
-        if tag.name == "h1" or in_hero:
-            text = _slogan_text(tag, name_key)
-            if text:
-                return text, "h1" if tag.name == "h1" else "hero"
-    return None, "none"
 
 
 def paragraphs(pages: list[Page], limit: int = 4) -> list[str]:
