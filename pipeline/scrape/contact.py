@@ -7,6 +7,7 @@ text (labelled phone numbers, plain email addresses, `<address>`). Placeholders 
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +20,7 @@ from pipeline.scrape.page import Page, clean, hidden, ld_types
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,24}\b")
 _PLACEHOLDER_MAIL = re.compile(
     r"@(example|domain|yourdomain|your-domain|email|mail|test|company|website|sitename)\.|^(name|your|you|user|email|"
-    r"john|jane|someone)@|\.(png|jpe?g|gif|webp|svg)$",
+    r"john|jane|someone)@|^your[\w.-]*@|\.(png|jpe?g|gif|webp|svg)$",
     re.I,
 )
 _PHONE = re.compile(r"(?<![\w.])(?:\+|00)?\(?\d[\d\s().\-/]{5,18}\d(?![\w])")
@@ -33,6 +34,20 @@ _STREET = re.compile(r"\d+\s*[a-zA-Z]?\b.*[^\W\d_]{3,}|[^\W\d_]{3,}.*\s\d+\s*[a-
 _NOT_ADDRESS = re.compile(r"tel|fax|phone|fon|mobil|ust|vat|iban|§|id:|\bnr\.|since|seit|depuis|@", re.I)
 _BRACKETS = re.compile(r"\s*[\[(][^\])]*[\])]")
 _TIMES = re.compile(r"\b\d{1,2}[:.]\d{2}\b\D+\b\d{1,2}[:.]\d{2}\b")
+# Numbers that are not phones: dates (01.05.2019, 2019-05-01, 1/5/2019) and what a label before or a
+# unit after says is something else (fax, tax, company and bank IDs, prices, sizes, counts).
+_DATE = re.compile(r"\b\d{1,2}[./-]\d{1,2}[./-](?:19|20)\d{2}\b|\b(?:19|20)\d{2}[./-]\d{1,2}[./-]\d{1,2}\b")
+_NOT_PHONE_BEFORE = re.compile(
+    r"(\b(fax|telefax|ust|ust-?idnr|idnr|vat|tva|iva|nip|regon|krs|siret|siren|rcs|naf|iban|bic|swift|blz|konto|hrb|"
+    r"hra|steuer\w*|tax|abn|acn|gst|cif|nif|kvk|btw|uid|ref|order|invoice|rechnung\w*|kunden\w*|datum|date|preis|"
+    r"price|prix|prezzo|seit|since|depuis)|€|\$|£|chf|eur)\W{0,4}$",
+    re.I,
+)
+_NOT_PHONE_AFTER = re.compile(r"^\s*(€|eur\b|chf\b|usd\b|\$|%|m2|m²|km|kg|qm|sqm|ft|mm|cm)", re.I)
+# Legal pages name the host, the web agency and the data-protection authority with their contacts.
+LEGAL_PAGE = re.compile(
+    r"impressum|imprint|mentions|legal|note-legali|datenschutz|privacy|confidentialit|cookie|agb|cgv|terms", re.I
+)
 SOCIAL_HOSTS = (
     "facebook.com",
     "instagram.com",
@@ -70,10 +85,23 @@ def digits(phone: str) -> str:
     return re.sub(r"\D", "", phone)
 
 
+# Numbers shipped in popular site templates (BootstrapMade, Colorlib) and fictional 555-01xx.
+_TEMPLATE_PHONES = ("558955488", "3923929210", "1235235598", "55501")
+
+
 def placeholder_phone(phone: str) -> bool:
-    """Template numbers: runs like 123456 or 000000, one repeated digit, 555-01xx, too few digits."""
+    """Template numbers: too few or too many digits, one or two digits only, 123456, a run of seven
+    consecutive digits up or down (9876543) or six equal ones, a known template number."""
     d = digits(phone)
-    return len(d) < 6 or len(d) > 15 or "123456" in d or "000000" in d or len(set(d)) <= 2 or "55501" in d
+    if len(d) < 6 or len(d) > 15 or len(set(d)) <= 2 or "123456" in d or any(t in d for t in _TEMPLATE_PHONES):
+        return True
+    steps = [int(b) - int(a) for a, b in itertools.pairwise(d)]
+    run = 0
+    for previous, step in zip([None, *steps], steps, strict=False):
+        run = run + 1 if step in (1, -1, 0) and step == previous else 1
+        if run >= (5 if step == 0 else 6):  # equal steps in a row: six equal digits, seven in a run
+            return True
+    return False
 
 
 def _ld_business(page: Page) -> list[dict[str, Any]]:
@@ -146,7 +174,9 @@ def find_phone(page: Page) -> tuple[str, str] | None:
             # Unlabelled, only a number shaped like a full phone number counts: an international or
             # trunk prefix, separators, 9+ digits, and not a pair of times ("08.00 - 12.00").
             shaped = number.startswith(("+", "0", "(")) and re.search(r"[\s.\-/]", number) and len(digits(number)) >= 9
-            if placeholder_phone(number) or _TIMES.search(number):
+            if placeholder_phone(number) or _TIMES.search(number) or _DATE.search(number):
+                continue
+            if _NOT_PHONE_BEFORE.search(before.strip()) or _NOT_PHONE_AFTER.match(text[match.end() :]):
                 continue
             if not (_PHONE_LABEL.search(before.strip()) or shaped):
                 continue
@@ -241,12 +271,16 @@ def find_social(page: Page) -> list[str]:
 
 
 def extract_contact(pages: list[Page]) -> Contact:
-    """Contact details from the home page; later pages only fill what the home page lacks.
-    Social links come from the home page alone (other pages link staff and partners)."""
+    """Contact details from the home page; later pages only fill what the home page lacks, and
+    legal pages (imprint, privacy) never: their numbers and addresses are often the host's, the
+    agency's or an authority's. Social links come from the home page alone (other pages link staff
+    and partners)."""
     contact = Contact(social=find_social(pages[0]))
     if contact.social:
         contact.sources["social"] = "home links"
     for index, page in enumerate(pages):
+        if index and LEGAL_PAGE.search(urlsplit(page.url).path):
+            continue
         where = "" if index == 0 else f" ({urlsplit(page.url).path})"
         for name, finder in (("phone", find_phone), ("email", find_email), ("address", find_address)):
             if getattr(contact, name) is None:
