@@ -14,6 +14,7 @@ exactly as for a lost EXEC reply: the caller re-reads the lead to tell.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import redis
@@ -38,6 +39,45 @@ return 1
 """
 
 
+# Groups of commands, each run only when its first command, a SET, creates its key (SET ... NX).
+# ARGV: the number of groups; the number of shared hash fields and those fields (name, value, ...),
+# which every HSET of a group writes before its own; then each group as its command count followed
+# by the commands (each as its argument count and arguments); then the unconditional tail commands.
+# Returns the 1-based numbers of the groups whose key existed (nothing of those groups was written).
+_APPLY_NEW = """
+local nshared = tonumber(ARGV[2])
+local shared = {unpack(ARGV, 3, 2 + nshared)}
+local i, known = 3 + nshared, {}
+for g = 1, tonumber(ARGV[1]) do
+  local ncmds = tonumber(ARGV[i])
+  i = i + 1
+  local run = true
+  for c = 1, ncmds do
+    local n = tonumber(ARGV[i])
+    if c == 1 then
+      local args = {unpack(ARGV, i + 1, i + n)}
+      args[#args + 1] = 'NX'
+      run = redis.call(unpack(args)) ~= false
+      if not run then known[#known + 1] = g end
+    elseif run and nshared > 0 and ARGV[i + 1] == 'HSET' then
+      local args = {'HSET', ARGV[i + 2], unpack(shared)}
+      for k = i + 3, i + n do args[#args + 1] = ARGV[k] end
+      redis.call(unpack(args))
+    elseif run then
+      redis.call(unpack(ARGV, i + 1, i + n))
+    end
+    i = i + n + 1
+  end
+end
+while i <= #ARGV do
+  local n = tonumber(ARGV[i])
+  redis.call(unpack(ARGV, i + 1, i + n))
+  i = i + n + 1
+end
+return known
+"""
+
+
 class Guard(NamedTuple):
     """Write only while the lead record at `lead_key` has this generation, stage and state."""
 
@@ -56,9 +96,41 @@ def apply(conn: redis.Redis, pipe: Pipeline, guard: Guard | None = None) -> bool
     """Run the commands recorded on `pipe` atomically in one round trip; False when the guard
     did not hold (nothing was written). The recorder is emptied either way."""
     args: list[Any] = [str(guard.generation), guard.stage, guard.state] if guard else ["", "", ""]
+    _flatten(pipe, args)
+    keys = [guard.lead_key] if guard else ["-"]
+    return bool(conn.register_script(_APPLY)(keys=keys, args=args))
+
+
+def apply_new(conn: redis.Redis, pipe: Pipeline, ends: list[int], shared: Sequence[Any] = ()) -> list[int]:
+    """Create records atomically in one round trip. The commands recorded on `pipe` form groups:
+    group i ends after command `ends[i]` (a count, as `len(pipe)` gave it when the group was done);
+    commands after the last group are a tail that always runs. Each group's first command is a SET
+    that creates its key, and the group runs only when that key does not exist yet (SET NX).
+    `shared` (field, value, ...) is written by every HSET of a group before its own fields: what
+    many hashes have in common crosses the wire once. Returns the indexes of the groups whose key
+    already existed; the recorder is emptied."""
+    stack = pipe.command_stack
+    args: list[Any] = [len(ends), len(shared), *shared]
+    start = 0
+    for end in ends:
+        if end <= start or stack[start][0][0] != "SET":
+            raise ValueError("every group starts with the SET that creates its key")
+        args.append(end - start)
+        for command, _options in stack[start:end]:
+            args.append(len(command))
+            args.extend(command)
+        start = end
+    for command, _options in stack[start:]:
+        args.append(len(command))
+        args.extend(command)
+    pipe.reset()
+    known = conn.register_script(_APPLY_NEW)(keys=["-"], args=args)
+    return [int(g) - 1 for g in known]
+
+
+def _flatten(pipe: Pipeline, args: list[Any]) -> None:
+    """Append the commands recorded on `pipe` to `args` (each as its length and arguments); empty `pipe`."""
     for command, _options in pipe.command_stack:
         args.append(len(command))
         args.extend(command)
     pipe.reset()
-    keys = [guard.lead_key] if guard else ["-"]
-    return bool(conn.register_script(_APPLY)(keys=keys, args=args))

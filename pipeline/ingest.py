@@ -9,26 +9,30 @@ already known, and enqueues the rest in pipelined batches with deterministic job
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import shutil
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import redis
 from pydantic import BaseModel, ValidationError
+from rq.utils import now, utcformat
 
-from pipeline import csvfile, drift, suppression
+from pipeline import atomic, csvfile, drift, suppression
 from pipeline.errors import InputError
 from pipeline.jobwriter import JobWriter
 from pipeline.models import LeadInput, LeadRecord, LeadState, RunRecord, Stage, utcnow
 from pipeline.settings import Settings
-from pipeline.store import Store, lead_key
+from pipeline.store import Store
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FIELDS = frozenset(LeadInput.model_fields)
 
 
 class IngestReport(BaseModel):
@@ -126,6 +130,8 @@ def ingest_file(
     held = _drift_hold(conn, settings, path, header, context)
     run.held, report.held_reason = held, held
     store.save_run(run)
+    write = functools.partial(_enqueue_batch, conn, store, settings, run.run_id, held=held)
+    writer = _BatchWriter(write, report, known)
     try:
         for record in csvfile.records(header):
             checked = _check(record, header, context)
@@ -142,14 +148,15 @@ def ingest_file(
             seen.add(lead.key)
             batch.append(lead)
             if len(batch) >= settings.enqueue_batch_size:
-                _enqueue_batch(conn, store, settings, run.run_id, batch, report, known, held)
+                writer.submit(batch)
                 # memory stays flat: a repeat of an earlier batch's lead is now a known lead, which
                 # the next batch's look-up counts as a duplicate all the same
                 batch, seen = [], set()
                 if progress is not None:
                     progress(record.row)
-        _enqueue_batch(conn, store, settings, run.run_id, batch, report, known, held)
+        writer.submit(batch)
     finally:
+        writer.close()
         report.rejects_file = rejects.close()
     if archive:
         report.archived_to = str(_archive(path, settings.archive_dir, move=move))
@@ -172,7 +179,7 @@ def _check(record: csvfile.Record, header: csvfile.CsvFile, context: dict[str, A
     cells = record.cells
     if len(cells) > len(header.names):
         return "row", f"{len(cells)} cells but the header has {len(header.names)}"
-    data = {f: cells[i] for f, i in header.columns.items() if f in LeadInput.model_fields and i < len(cells)}
+    data = {f: cells[i] for f, i in header.columns.items() if f in _FIELDS and i < len(cells)}
     try:
         return LeadInput.model_validate(data, context=context)
     except ValidationError as exc:
@@ -199,57 +206,94 @@ def _drift_hold(
     return None
 
 
+class _Written(NamedTuple):
+    """What writing one batch did."""
+
+    duplicate: int
+    suppressed: int
+    enqueued: int
+    held: int
+    known: list[str]
+
+
+class _BatchWriter:
+    """Writes batches on one background thread, one batch at a time and in order, while the caller
+    reads and validates the next one: the Redis round trip overlaps the CSV work. An error of a
+    write is raised by the next `submit` or by `close`, which always waits for the batch in flight."""
+
+    def __init__(self, write: Callable[[list[LeadInput]], _Written], report: IngestReport, known: list[str] | None):
+        self._write, self._report, self._known = write, report, known
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
+        self._pending: Future[_Written] | None = None
+
+    def submit(self, batch: list[LeadInput]) -> None:
+        """Wait for the batch in flight (adding its counts to the report), then start this one."""
+        self._collect()
+        if batch:
+            self._pending = self._pool.submit(self._write, batch)
+
+    def close(self) -> None:
+        """Wait for the batch in flight; stop the thread."""
+        try:
+            self._collect()
+        finally:
+            self._pool.shutdown(wait=True)
+
+    def _collect(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        done = pending.result()
+        self._report.duplicate += done.duplicate
+        self._report.suppressed += done.suppressed
+        self._report.enqueued += done.enqueued
+        self._report.held += done.held
+        if self._known is not None:
+            self._known.extend(done.known)
+
+
 def _enqueue_batch(
     conn: redis.Redis,
     store: Store,
     settings: Settings,
     run_id: str,
     batch: list[LeadInput],
-    report: IngestReport,
-    known_sink: list[str] | None = None,
     held: str | None = None,
-) -> None:
-    """Create records and scrape jobs for the leads of a batch not already known, in one transaction.
-
-    The batch's lead keys are WATCHed while they are checked: a concurrent ingest (a manual run
-    beside cron's, a second host) that creates one of them first makes this transaction retry, so
-    no lead is ever enqueued twice."""
-    if not batch:
-        return
+) -> _Written:
+    """Create records and scrape jobs for the leads of a batch not already known, atomically in one
+    round trip (`atomic.apply_new`): a lead whose record already exists (an earlier file, a
+    concurrent ingest beside cron's) gets nothing written, so no lead is ever enqueued twice."""
     writer = JobWriter(conn, Stage.SCRAPE, settings)  # a probe job and one INFO: cheap per batch
-    keys = [lead_key(lead.key) for lead in batch]
-    while True:
-        with conn.pipeline(transaction=True) as pipe:
-            pipe.watch(*keys)  # type: ignore[no-untyped-call]
-            known = {lead.key for lead, raw in zip(batch, pipe.mget(keys), strict=True) if raw is not None}
-            fresh = [lead for lead in batch if lead.key not in known]
-            blocked = suppression.suppressed_among(conn, [lead.email for lead in fresh])
-            pipe.multi()
-            for lead in fresh:
-                record = LeadRecord(key=lead.key, lead=lead, run_id=run_id)
-                hit = blocked.get(lead.email)
-                if hit is not None:  # never emailed: it ends here, before any work is done
-                    record.state, record.last_error = LeadState.SUPPRESSED, f"{hit.kind} {hit.entry} ({hit.reason})"
-                    record.note("suppressed", record.last_error, Stage.SCRAPE)
-                elif held:  # the run waits for `pipeline runs approve`: nothing is enqueued
-                    record.state, record.last_error = LeadState.HELD, held
-                    record.note("held", held, Stage.SCRAPE)
-                store.save(record, pipe, new=True)
-            store.add_run_leads(run_id, [lead.key for lead in fresh], pipe)
-            todo = [(lead.key, 1) for lead in fresh if lead.email not in blocked]
-            if not held:
-                writer.write(pipe, todo)
-            try:
-                pipe.execute()
-            except redis.WatchError:
-                continue  # another ingest created some of these leads meanwhile: look again
-        break
-    report.duplicate += len(batch) - len(fresh)
-    report.suppressed += len(fresh) - len(todo)
-    report.enqueued += 0 if held else len(todo)
-    report.held += len(todo) if held else 0
-    if known_sink is not None:
-        known_sink.extend(known)
+    blocked = suppression.suppressed_among(conn, [lead.email for lead in batch])
+    stamp = utcformat(now())
+    pipe, ends = atomic.recorder(conn), []
+    for lead in batch:
+        record = LeadRecord(key=lead.key, lead=lead, run_id=run_id)
+        hit = blocked.get(lead.email)
+        if hit is not None:  # never emailed: it ends here, before any work is done
+            record.state, record.last_error = LeadState.SUPPRESSED, f"{hit.kind} {hit.entry} ({hit.reason})"
+            record.note("suppressed", record.last_error, Stage.SCRAPE)
+        elif held:  # the run waits for `pipeline runs approve`: nothing is enqueued
+            record.state, record.last_error = LeadState.HELD, held
+            record.note("held", held, Stage.SCRAPE)
+        store.save(record, pipe, new=True)  # its first command creates the record: the group's condition
+        store.add_run_leads(run_id, [lead.key], pipe)
+        if hit is None and not held:
+            writer.write_one(pipe, lead.key, 1, stamp, shared=True)
+        ends.append(len(pipe))
+    writer.register(pipe)
+    # One atomic call: a lead whose record exists (an earlier file, a concurrent ingest) is skipped
+    # whole, so no lead is ever enqueued twice.
+    known_at = set(atomic.apply_new(conn, pipe, ends, writer.shared_fields()))
+    fresh = [lead for i, lead in enumerate(batch) if i not in known_at]
+    todo = [lead for lead in fresh if lead.email not in blocked]
+    return _Written(
+        duplicate=len(batch) - len(fresh),
+        suppressed=len(fresh) - len(todo),
+        enqueued=0 if held else len(todo),
+        held=len(todo) if held else 0,
+        known=[batch[i].key for i in known_at],
+    )
 
 
 def _archive(path: Path, archive_root: Path, *, move: bool) -> Path:

@@ -4,7 +4,8 @@ Ingest enqueues thousands of scrape jobs a second; RQ's `enqueue_many` spends mo
 constructing `Job` objects and sends three commands per job. Every job of one stage differs only in
 its id, its pickled arguments, its description and its jittered retry intervals, so `JobWriter`
 asks RQ itself to build one probe job (never sent), keeps RQ's own field mapping as a template,
-and per job fills in exactly those four values: one `HSET` per job plus one `RPUSH` per batch. The
+and per job fills in exactly those four values: one `HSET` per job plus one `RPUSH` per batch (or per
+job, when ingest creates only the jobs of leads that turn out to be new). The
 result is byte-for-byte the hash RQ would write (checked against the probe when the writer is made,
 and in the tests), so RQ workers, `rq info` and rq-dashboard treat the jobs as their own. If a
 future RQ writes something the template does not understand, the writer refuses to be made and the
@@ -46,6 +47,8 @@ class JobWriter:
         commands = [list(args) for args, _ in probe_pipe.command_stack]
         probe_pipe.reset()
         self.template = self._template_from(commands)
+        params = queues.retry_params(stage, settings)
+        self._retry = params if params[0] > 0 else None
 
     def _template_from(self, commands: list[list[Any]]) -> dict[str, Any]:
         """RQ's field mapping of the probe job, checked to be reproducible."""
@@ -69,19 +72,33 @@ class JobWriter:
         """Add the jobs `(lead_key, generation)` to `pipe` (not executed): one HSET each, one RPUSH."""
         if not items:
             return
+        self.register(pipe)
         stamp = utcformat(now())
-        prefix = self.queue.job_class.redis_job_namespace_prefix
-        pipe.sadd(self.queue.redis_queues_keys, self.queue.key)
-        ids = []
-        for key, generation in items:
-            jid = queues.job_id(key, self.stage, generation)
-            mapping: dict[Any, Any] = dict(self.template)
-            mapping["created_at"] = mapping["enqueued_at"] = stamp
-            mapping["data"] = self._data(key, generation)
-            mapping["description"] = queues.job_description(self.stage, key, generation)
-            retry = queues.retry_for(self.stage, self.settings)
-            if retry is not None:
-                mapping["retry_intervals"] = json.dumps(retry.intervals)
-            pipe.hset(f"{prefix}{jid}", mapping=mapping)
-            ids.append(jid)
+        ids = [self.write_hash(pipe, key, generation, stamp) for key, generation in items]
         pipe.rpush(self.queue.key, *ids)
+
+    def register(self, pipe: Pipeline) -> None:
+        """Add the queue to RQ's set of queues (once per batch is enough)."""
+        pipe.sadd(self.queue.redis_queues_keys, self.queue.key)
+
+    def shared_fields(self) -> list[Any]:
+        """The template's fields that every job of the stage has in common, flat (name, value, ...)."""
+        return [item for name, value in self.template.items() if name not in PER_JOB for item in (name, value)]
+
+    def write_one(self, pipe: Pipeline, key: str, generation: int, stamp: str, *, shared: bool = False) -> None:
+        """Add one job (its hash and its place at the end of the queue) to `pipe`; `stamp` is
+        `utcformat(now())` of the batch. `shared`: the hash gets only the per-job fields, for
+        `atomic.apply_new` to add `shared_fields()`."""
+        pipe.rpush(self.queue.key, self.write_hash(pipe, key, generation, stamp, shared=shared))
+
+    def write_hash(self, pipe: Pipeline, key: str, generation: int, stamp: str, *, shared: bool = False) -> str:
+        """Add one job's hash to `pipe`; its id."""
+        jid = queues.job_id(key, self.stage, generation)
+        mapping: dict[Any, Any] = {} if shared else dict(self.template)
+        mapping["created_at"] = mapping["enqueued_at"] = stamp
+        mapping["data"] = self._data(key, generation)
+        mapping["description"] = queues.job_description(self.stage, key, generation)
+        if self._retry is not None:  # freshly jittered for every job
+            mapping["retry_intervals"] = json.dumps(queues.retry_intervals(*self._retry))
+        pipe.hset(f"{self.queue.job_class.redis_job_namespace_prefix}{jid}", mapping=mapping)
+        return jid

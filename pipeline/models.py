@@ -127,7 +127,12 @@ def plain_ascii_email(value: str) -> str | None:
 
 def lead_key_for(website: str, email: str) -> str:
     """Short stable key of a prospect: hash of normalised host[:port] and lower-cased email."""
-    netloc = urlsplit(website).netloc.lower()
+    # A normalised website is `scheme://netloc/...`: its netloc without a second urlsplit.
+    parts = website.split("/", 3)
+    if len(parts) == 4 and parts[0] in ("https:", "http:") and not parts[1] and not set(parts[2]) & set("?#@\\"):
+        netloc = parts[2].lower()
+    else:
+        netloc = urlsplit(website).netloc.lower()
     netloc = netloc[4:] if netloc.startswith("www.") else netloc
     digest = hashlib.sha256(f"{netloc}|{email.strip().lower()}".encode()).hexdigest()
     return digest[:16]

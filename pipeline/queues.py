@@ -51,14 +51,17 @@ def _growth(strategy: str, attempt: int) -> int:
     return attempt + 1 if strategy == "linear" else int(2**attempt)
 
 
+def retry_params(stage: Stage, settings: Settings) -> tuple[int, float, float, None, str]:
+    """The arguments of `retry_intervals` for a stage: retries, base, cap, (the process's RNG), strategy."""
+    retries = settings.retry_max.get(stage.value, 0)
+    cap = settings.retry_cap_s.get(stage.value, 300)
+    return retries, settings.retry_base_s, cap, None, settings.retry_strategy.get(stage.value, "exponential")
+
+
 def retry_for(stage: Stage, settings: Settings) -> Retry | None:
     """RQ retry policy of a stage, with a freshly jittered interval list; None for no retries."""
-    retries = settings.retry_max.get(stage.value, 0)
-    if retries <= 0:
-        return None
-    cap = settings.retry_cap_s.get(stage.value, 300)
-    strategy = settings.retry_strategy.get(stage.value, "exponential")
-    return Retry(max=retries, interval=retry_intervals(retries, settings.retry_base_s, cap, strategy=strategy))
+    params = retry_params(stage, settings)
+    return Retry(max=params[0], interval=retry_intervals(*params)) if params[0] > 0 else None
 
 
 def stage_queue(conn: redis.Redis, stage: Stage | str) -> Queue:

@@ -93,7 +93,9 @@ def test_two_ingests_of_the_same_leads_at_once_enqueue_each_lead_once(conn: redi
         client = redis.Redis(connection_pool=conn.connection_pool)
         start.wait()
         for i in range(0, 300, 50):  # small batches interleave the two writers
-            ingest._enqueue_batch(client, Store(client), settings, report.run_id, leads[i : i + 50], report)
+            done = ingest._enqueue_batch(client, Store(client), settings, report.run_id, leads[i : i + 50])
+            report.enqueued += done.enqueued
+            report.duplicate += done.duplicate
 
     threads = [threading.Thread(target=run, args=(r,)) for r in reports]
     for t in threads:

@@ -1,15 +1,23 @@
-"""Job ids and retry intervals."""
+"""Job ids, retry intervals, and jobs written the way RQ writes them."""
 
 from __future__ import annotations
 
+import json
 import random
+from pathlib import Path
 
 import pytest
+import redis
 from hypothesis import given
 from hypothesis import strategies as st
+from rq.job import Job
 
+from pipeline import ingest
 from pipeline.models import Stage
-from pipeline.queues import job_id, parse_job_id, retry_intervals
+from pipeline.queues import JOB_FUNC, enqueue, job_id, parse_job_id, retry_intervals, stage_queue
+from pipeline.settings import Settings
+from pipeline.store import Store
+from tests.conftest import lead_row, write_csv
 
 
 @given(st.text("0123456789abcdef", min_size=16, max_size=16), st.sampled_from(list(Stage)), st.integers(1, 10**6))
@@ -44,3 +52,24 @@ def test_each_retry_strategy_keeps_every_delay_under_its_own_ceiling(strategy: s
         column = [s[i] for s in samples]
         assert max(column) <= ceiling
         assert max(column) >= ceiling * 0.9  # full jitter reaches the ceiling, so the strategies differ
+
+
+def test_ingest_writes_each_scrape_job_as_rq_itself_writes_it(
+    tmp_path: Path, conn: redis.Redis, settings: Settings
+) -> None:
+    path = write_csv(tmp_path / "a.csv", [lead_row("Bloom", "bloom.example.com", "a@bloom.example.com")])
+    report = ingest.ingest_file(path, conn, settings)
+    [key] = Store(conn).run_leads(report.run_id)
+    jid = job_id(key, Stage.SCRAPE, 1)
+    ours = conn.hgetall(f"rq:job:{jid}")
+    conn.delete(f"rq:job:{jid}")
+    enqueue(conn, Stage.SCRAPE, [(key, 1)], settings)  # RQ's own enqueue_many
+    theirs = conn.hgetall(f"rq:job:{jid}")
+
+    per_job = {b"created_at", b"enqueued_at", b"retry_intervals"}  # timestamps, fresh jitter
+    assert ours.keys() == theirs.keys()
+    assert {k: v for k, v in ours.items() if k not in per_job} == {k: v for k, v in theirs.items() if k not in per_job}
+    assert len(json.loads(ours[b"retry_intervals"])) == len(json.loads(theirs[b"retry_intervals"]))
+    job = Job.fetch(jid, connection=conn)
+    assert (job.func_name, job.args) == (JOB_FUNC, (key, "scrape", 1))
+    assert stage_queue(conn, Stage.SCRAPE).job_ids == [jid, jid]  # ours, then RQ's push of the same id
