@@ -33,8 +33,10 @@ from typing import Any
 
 import redis
 
+from benchmarks import chaos_stats
 from benchmarks.chaos_faults import Faults, FaultySites, FaultySmtp
 from benchmarks.chaos_line import (
+    CHAOS_TRADE_OFFS,
     PIPELINE,
     REPO,
     Line,
@@ -64,8 +66,8 @@ class ChaosConfig:
     leads: int = 1000
     chaos_s: float = 420.0  # the killer stops after this long (or once every lead is terminal)
     kill_every_s: float = 3.0
-    # worker processes per stage (one queue each); scrape waits on slow sites, build renders
-    workers: dict[str, int] = field(default_factory=lambda: {"scrape": 4, "build": 2})
+    # worker processes per stage (one queue each): qa's Chromium gates are the costly stage
+    workers: dict[str, int] = field(default_factory=lambda: {"scrape": 2, "qa": 3})
     redis_restarts: int = 1
     doomed_every: int = 4  # every n-th kill tick, a worker also dies right after taking a job
     exec_cuts: int = 10  # commit transactions cut before EXEC (every 5th of the build workers')
@@ -74,6 +76,7 @@ class ChaosConfig:
     seed: int = 15
     keep: bool = False  # keep logs and data even when every invariant holds
     faults: Faults = field(default_factory=Faults)
+    settings: dict[str, Any] = field(default_factory=dict)  # overrides of the line's chaos settings
 
 
 @dataclass
@@ -178,6 +181,11 @@ def _explain(record: LeadRecord) -> str:
     )
 
 
+def line_layout(cfg: ChaosConfig) -> list[str]:
+    """The worker processes per stage, as `stage=n`."""
+    return [f"{s.value}={cfg.workers.get(s.value, 1)}" for s in Stage]
+
+
 def run(cfg: ChaosConfig, out: Any = sys.stdout) -> Figures:
     """One chaos run; returns its figures (violations listed in them)."""
     figures = Figures(leads=cfg.leads)
@@ -193,23 +201,28 @@ def run(cfg: ChaosConfig, out: Any = sys.stdout) -> Figures:
     line: Line | None = None
     try:
         with serve_directory(var / "sites") as preview, redis_proxy(server.url, rule) as proxied:
-            values = chaos_values(server.url, var, preview, smtp.port)
+            values = {**chaos_values(server.url, var, preview, smtp.port), **cfg.settings}
             settings = Settings(**values)
             runtime.install(settings)
             env = env_for(values)
             conn = redis.Redis.from_url(server.url)
             report_ = ingest.ingest_file(write_csv(root / "leads.csv", sites, cfg.leads), conn, settings)
             keys = Store(conn).run_leads(report_.run_id)
-            print(f"chaos: {len(keys)} leads ingested; workers starting", file=out)
+            print(f"chaos: {len(keys)} leads ingested; workers starting: {' '.join(line_layout(cfg))}", file=out)
+            print(f"chaos run settings: {CHAOS_TRADE_OFFS}", file=out)
             threading.Thread(target=scheduler, args=(server.url, stop), daemon=True).start()
             threading.Thread(
                 target=_reconciler, args=(settings, cfg.reconcile_every_s, stop, figures), daemon=True
             ).start()
             line = Line(env, {**env, "REDIS_URL": proxied}, cfg.workers, logs)
+            t0, cpu0 = time.time(), chaos_stats.host_cpu()
             _chaos(cfg, conn, server, line, env, figures, out)
             line.stop()
             stop.set()
+            chaos_wall, busy = time.time() - t0, chaos_stats.busy_share(cpu0, chaos_stats.host_cpu())
             print(f"chaos over after {time.monotonic() - start:.0f}s: reconcile + two drains at once", file=out)
+            print(f"host CPU {busy:.0%} busy during the {chaos_wall:.0f} s under fire (every process)", file=out)
+            chaos_stats.report(chaos_stats.collect(Store(conn), keys, t0), chaos_wall, cfg.workers, out)
             settle(env, settings, cfg.quiet_timeout_s, figures)
             print(f"settled after {time.monotonic() - start:.0f}s; {rule.cuts} commit(s) cut", file=out)
             figures.exec_cuts = rule.cuts
@@ -311,7 +324,11 @@ def main() -> None:
     parser.add_argument("--kill-every-s", type=float, default=3.0)
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--keep", action="store_true", help="keep logs and data under /tmp/chaos-*")
+    parser.add_argument("--workers", default="", help="worker processes per stage, e.g. scrape=4,qa=2")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a setting of the line")
     args = parser.parse_args()
+    workers = ChaosConfig().workers
+    workers.update({k: int(v) for k, v in (w.split("=") for w in args.workers.split(",") if w)})
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     cfg = ChaosConfig(
         leads=args.leads,
@@ -320,6 +337,8 @@ def main() -> None:
         seed=args.seed,
         keep=args.keep,
         faults=Faults(args.seed),
+        workers=workers,
+        settings=dict(kv.split("=", 1) for kv in args.set),
     )
     figures = run(cfg)
     report(figures)

@@ -21,7 +21,7 @@ from aiosmtpd.controller import Controller
 
 SITES = Path(__file__).resolve().parents[1] / "examples" / "sites"
 TEMPLATES = ["rosies-bakery", "northside-plumbing", "bloom-florist"]
-PLACEHOLDER_EVERY = 10  # site i with i % 10 == 7 carries placeholder copy: its QA gates fail
+PLACEHOLDER_EVERY = 10  # site i with i % 10 == 7 opens with placeholder copy: the built page fails its gates
 BOUNCE_EVERY = 25  # recipient i with i % 25 == 11 does not exist: a permanent 550 at RCPT
 
 
@@ -64,8 +64,9 @@ class Faults:
 def site_page(i: int) -> bytes:
     """Home page of prospect site `i` (one of the example sites; some with placeholder copy)."""
     html = (SITES / TEMPLATES[i % len(TEMPLATES)] / "index.html").read_text()
-    if i % PLACEHOLDER_EVERY == 7:
-        html = html.replace("</main>", "<section><p>Lorem ipsum dolor sit amet, TODO: our story.</p></section></main>")
+    if i % PLACEHOLDER_EVERY == 7:  # the first paragraph long enough to be the business's copy
+        story = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. TODO: write our story here before launch."
+        html = html.replace("<main>", f"<main><section><p>{story}</p></section>", 1)
     return html.encode()
 
 
