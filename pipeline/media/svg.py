@@ -49,6 +49,12 @@ _URL = re.compile(r"url\s*\(\s*['\"]?([^)'\"]*)", re.IGNORECASE)
 _LOCAL_REF = re.compile(r"^#[A-Za-z_][\w.:-]*$")
 _ACTIVE = re.compile(r"javascript:|expression\s*\(|behavior\s*:|data:", re.IGNORECASE)
 _NUMBER = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(px)?\s*$")
+# The DOCTYPE drawing programs write: the SVG DTD by reference (never loaded), and in Illustrator's
+# exports an internal subset of plain text entities for the namespaces (`<!ENTITY ns_svg "http://…">`).
+_DOCTYPE = re.compile(rb"<!DOCTYPE\s+svg\b[^\[\]<>]*(?:\[([^\]]*)\])?\s*>", re.IGNORECASE)
+_TEXT_ENTITY = re.compile(rb'\s*<!ENTITY\s+([A-Za-z_][\w.-]{0,40})\s+"([^"&<%]{0,200})"\s*>\s*')
+_ENTITY_REF = re.compile(rb"&([A-Za-z_][\w.-]{0,40});")
+MAX_TEXT_ENTITIES = 16
 
 
 def _local(tag: str) -> tuple[str, str]:
@@ -133,6 +139,7 @@ def sanitize(data: bytes, *, max_bytes: int = MAX_SVG_BYTES) -> bytes:
     """Clean SVG bytes; raises `UnsafeAsset` when the input is not SVG or nothing safe remains."""
     if len(data) > max_bytes:
         raise UnsafeAsset(f"SVG larger than {max_bytes} bytes")
+    data = _drawing_program_doctype(data, max_bytes)
     try:
         root = fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except (ET.ParseError, DefusedXmlException, ValueError) as exc:
@@ -142,6 +149,30 @@ def sanitize(data: bytes, *, max_bytes: int = MAX_SVG_BYTES) -> bytes:
     out: list[str] = []
     _render(root, out, [MAX_ELEMENTS], root=True)
     return "".join(out).encode()
+
+
+def _drawing_program_doctype(data: bytes, max_bytes: int) -> bytes:
+    """`data` without a DOCTYPE that only names the SVG DTD and declares plain text entities, those
+    entities expanded; anything else (parameter, external or nested entities, other markup in the
+    subset) is left in place for defusedxml to refuse. A text entity holds no `&`, `<` or `%`, so
+    expanding it cannot nest, and the result is held to `max_bytes`."""
+    match = _DOCTYPE.search(data, 0, 4096)
+    if match is None:
+        return data
+    subset, pos = match[1] or b"", 0
+    entities: dict[bytes, bytes] = {}
+    while pos < len(subset):
+        entity = _TEXT_ENTITY.match(subset, pos)
+        if entity is None or len(entities) >= MAX_TEXT_ENTITIES:
+            return data
+        entities[entity[1]] = entity[2]
+        pos = entity.end()
+    out = data[: match.start()] + data[match.end() :]
+    if entities:
+        out = _ENTITY_REF.sub(lambda ref: entities.get(ref[1], ref[0]), out)
+    if len(out) > max_bytes:
+        raise UnsafeAsset(f"SVG larger than {max_bytes} bytes")
+    return out
 
 
 def size(data: bytes) -> tuple[int, int] | None:

@@ -96,6 +96,7 @@ _BRAND_SELECTORS = (
     "header h1",
     "header .title",
 )
+_HERO = re.compile(r"hero|banner|jumbotron|slider|carousel|cover|showcase", re.I)
 _COPYRIGHT = re.compile(r"(?:©|\(c\)|copyright)\s*(?:\d{4}\s*(?:[-–]\s*\d{4})?)?\s*,?\s*([^.|·•\n]{3,60})", re.I)
 
 
@@ -170,6 +171,8 @@ def clues(page: Page) -> list[Clue]:
     add(page.meta("application-name", "apple-mobile-web-app-title"), "application-name", 4)
     for selector in _BRAND_SELECTORS:
         for tag in page.soup.select(selector, limit=2):
+            if selector.startswith("header ") and _in_hero_header(tag):
+                continue  # <header class="hero"><h1>Experience Luxury</h1>: a headline, not the brand
             text = clean(tag.get_text(" "))
             if text and len(text.split()) <= 8:
                 add(text, f"brand {selector}", 4)
@@ -193,6 +196,13 @@ def clues(page: Page) -> list[Clue]:
             3,
         )
     return found
+
+
+def _in_hero_header(tag: Tag) -> bool:
+    header = tag.find_parent("header")
+    return isinstance(header, Tag) and bool(
+        _HERO.search(f"{header.get('id', '')} {' '.join(header.get('class') or [])}")
+    )
 
 
 def _support(candidate: str, clue: str) -> float:

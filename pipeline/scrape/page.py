@@ -20,6 +20,7 @@ from bs4 import BeautifulSoup, Comment, Tag
 MAX_DEPTH = 200
 INVISIBLE = ("script", "style", "noscript", "template", "svg", "head", "iframe", "select", "option")
 _SPACE = re.compile(r"\s+")
+_DISPLAY_NONE = re.compile(r"display\s*:\s*none\s*(!important)?\s*;?", re.I)
 _NO_SPACE_BEFORE = re.compile(r"\s+([,.](?:\s|$))")
 
 
@@ -49,6 +50,7 @@ class Page:
         for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
             comment.extract()
         _flatten_below(soup, MAX_DEPTH)
+        _reveal_scripted_content(soup)
         return cls(url=url, soup=soup)
 
     @cached_property
@@ -137,6 +139,25 @@ def _flatten_below(soup: BeautifulSoup, max_depth: int) -> None:
             tag.append(text)
             continue
         stack.extend((child, depth + 1) for child in children)
+
+
+def _reveal_scripted_content(soup: BeautifulSoup, depth: int = 3) -> None:
+    """A page whose whole content is an inline `display:none` wrapper, shown by a script once a
+    loader is done: that wrapper is the page a visitor sees, so it is not treated as hidden."""
+    body = soup.body
+    if body is None:
+        return
+    total = len(body.get_text(" ", strip=True))
+    level = [body]
+    for _ in range(depth):
+        level = [child for tag in level for child in tag.children if isinstance(child, Tag)][:200]
+        for tag in level:
+            style = str(tag.get("style", ""))
+            if "display:none" not in style.replace(" ", "").lower():
+                continue
+            if len(tag.get_text(" ", strip=True)) >= max(200, 0.6 * total):
+                tag["style"] = _DISPLAY_NONE.sub("", style)
+                return
 
 
 def hidden(tag: Tag) -> bool:

@@ -5,10 +5,10 @@ anything else that fails is noted and skipped."""
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from pipeline.errors import PipelineError
-from pipeline.scrape.fetch import CSS_TYPES, HTML_TYPES, Fetcher
+from pipeline.scrape.fetch import CSS_TYPES, HTML_TYPES, Fetcher, same_origin
 from pipeline.scrape.page import Page, Sheet, Site, site_aliases
 from pipeline.scrape.robots import load_robots
 from pipeline.settings import Settings
@@ -20,6 +20,8 @@ PAGE_HINTS: tuple[tuple[str, int], ...] = (
     (r"about|ueber|uber-uns|a-propos|apropos|qui-sommes|chi-siamo|who-we-are|team|praxis", 6),
     (r"location|find-us|anfahrt|visit|hours|oeffnungszeiten", 4),
 )
+_REFRESH = re.compile(r"\s*(\d{1,3}(?:\.\d+)?)\s*[;,]?\s*(?:url\s*=\s*)?['\"]?([^'\"]*)", re.I)
+MAX_REFRESH_S = 5.0
 _SKIP_EXT = re.compile(r"\.(pdf|jpe?g|png|gif|webp|svg|zip|docx?|xlsx?|mp4|mp3|ics|xml|json)$", re.I)
 
 
@@ -33,6 +35,15 @@ def crawl(url: str, fetcher: Fetcher, settings: Settings, notes: list[str]) -> S
     """Fetch the home page (its errors propagate), then stylesheets and internal pages (noted on failure)."""
     resp = fetcher.get(url, accept=HTML_TYPES)
     home = Page.parse(resp.url, resp.content, resp.charset)
+    target = refresh_target(home)
+    if target is not None:
+        # A root page that only sends visitors on (`<meta http-equiv=refresh>`, often in `<noscript>`
+        # next to a language-choosing script): the page it sends them to is the home page.
+        try:
+            resp = fetcher.get(target, accept=HTML_TYPES, stay=lambda hop: same_origin(hop, resp.url))
+            home = Page.parse(resp.url, resp.content, resp.charset)
+        except PipelineError as exc:
+            notes.append(f"refresh target skipped: {exc}")
     origin = origin_of(resp.url)
     # The host the lead named is the site too, when it redirected elsewhere (example.com -> www.example.com).
     aliases = site_aliases(home, origin) | {_bare_host(url)}
@@ -52,6 +63,20 @@ def crawl(url: str, fetcher: Fetcher, settings: Settings, notes: list[str]) -> S
                 continue
             site.pages.append(Page.parse(got.url, got.content, got.charset))
     return site
+
+
+def refresh_target(page: Page) -> str | None:
+    """The same-origin page a `<meta http-equiv=refresh>` of at most a few seconds sends visitors to."""
+    for meta in page.soup.find_all("meta", attrs={"http-equiv": True}, limit=20):
+        if str(meta.get("http-equiv", "")).strip().lower() != "refresh":
+            continue
+        match = _REFRESH.match(str(meta.get("content", "")))
+        if not match or float(match[1]) > MAX_REFRESH_S or not match[2].strip():
+            continue
+        target = urljoin(page.base, match[2].strip())
+        if same_origin(target, page.url) and target.split("#")[0] != page.url:
+            return str(target.split("#")[0])
+    return None
 
 
 def _bare_host(url: str) -> str:

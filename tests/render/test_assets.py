@@ -105,6 +105,9 @@ def test_a_hostile_svg_keeps_its_drawing_and_loses_everything_active() -> None:
     [
         b'<!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]><svg xmlns="http://www.w3.org/2000/svg">&x;</svg>',
         b'<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><svg>&lol2;</svg>',
+        b'<!DOCTYPE svg [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><svg>&lol2;</svg>',
+        b'<!DOCTYPE svg [<!ENTITY % p "x"> %p;]><svg>x</svg>',
+        b'<!DOCTYPE svg [<!ENTITY x "y">]><!DOCTYPE svg [<!ENTITY z SYSTEM "file:///etc/passwd">]><svg>&z;</svg>',
         b"<html><body>not svg</body></html>",
         b"<svg",
     ],
@@ -112,6 +115,18 @@ def test_a_hostile_svg_keeps_its_drawing_and_loses_everything_active() -> None:
 def test_svg_with_entities_or_that_is_not_svg_is_refused(data: bytes) -> None:
     with pytest.raises(UnsafeAsset):
         sanitize(data)
+
+
+def test_an_illustrator_svg_with_the_svg_dtd_and_namespace_entities_is_accepted() -> None:
+    data = (
+        b'<?xml version="1.0" encoding="utf-8"?>\n<!-- Generator: Adobe Illustrator 12.0.0 -->\n'
+        b'<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd" [\n'
+        b'\t<!ENTITY ns_svg "http://www.w3.org/2000/svg">\n\t<!ENTITY ns_xlink "http://www.w3.org/1999/xlink">\n]>\n'
+        b'<svg version="1.1" xmlns="&ns_svg;" xmlns:xlink="&ns_xlink;" viewBox="0 0 40 20">'
+        b'<rect width="40" height="20" fill="#00a33d"/><script>alert(1)</script></svg>'
+    )
+    clean = sanitize(data).decode()
+    assert "<rect" in clean and "#00a33d" in clean and "script" not in clean and "ENTITY" not in clean
 
 
 def test_an_svg_logo_is_used_as_the_favicon_too() -> None:
