@@ -27,6 +27,7 @@ NOT_LOGO_HINT = re.compile(
     r"(?<![a-z])(?:sprite|flag|arrow|banner|hero|slide|slider|bg|yelp|bus|metro|tram|train|parking)(?![a-z])",
     re.I,
 )
+WORDMARK_SELECTORS = (".navbar-brand", ".site-title", ".site-name", ".brand", ".logo", "#logo", "header h1")
 _URL = re.compile(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)", re.I)
 
 
@@ -115,8 +116,25 @@ def candidates(site: Site, name: str) -> list[Candidate]:
         if score >= MIN_IMG_SCORE + 2 and len(str(svg)) < 200_000:
             found.append(Candidate("inline-svg", score - 1, svg=str(svg)))
     found.extend(_css_background_logos(site))
-    found.extend(_declared_logos(page, site))
+    declared = _declared_logos(page, site)
+    if text_wordmark(page, name_key):  # the header spells the name in text: an icon is not its logo
+        declared = [c for c in declared if c.source == "schema.org logo"]
+    found.extend(declared)
     return sorted(found, key=lambda c: -c.score)
+
+
+def text_wordmark(page: Page, name_key: str) -> bool:
+    """Whether the page's brand element (`.navbar-brand`, `.logo`, the header's `<h1>`, ...) is text
+    naming the business, with no image in it: a text wordmark."""
+    words = {w for w in name_key.split() if len(w) > 2}
+    for selector in WORDMARK_SELECTORS:
+        for tag in page.soup.select(selector, limit=2):
+            if tag.find(["img", "svg", "picture"]) is not None or hidden(tag):
+                continue
+            text = norm(tag.get_text(" "))
+            if text and len(text.split()) <= 8 and words & set(text.split()):
+                return True
+    return False
 
 
 def _css_background_logos(site: Site) -> list[Candidate]:
