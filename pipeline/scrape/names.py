@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from bs4 import Tag
+from bs4.element import NavigableString
 
 from pipeline.scrape.page import Page, clean, ld_types
 
@@ -181,8 +182,7 @@ def clues(page: Page) -> list[Clue]:
     title = clean_name(page.soup.title.get_text()) if page.soup.title else ""
     add(title, "title", 2)
     add_parts(title, "title segment", 3, whole=True)
-    for h1 in page.soup.find_all("h1")[:2]:
-        text = clean(h1.get_text(" "))
+    for text in _h1_texts(page):
         if len(text.split()) <= 6:
             add(text, "h1", 2)
     footer = page.soup.find("footer") or page.soup
@@ -196,6 +196,22 @@ def clues(page: Page) -> list[Clue]:
             3,
         )
     return found
+
+
+def _h1_texts(page: Page) -> list[str]:
+    """The first two `<h1>`s' texts; two in a row with no text between them are one heading set on
+    two lines ("Praxis für Physiotherapie" / "KERSTI ADAMSON") and count as one."""
+    h1s = page.soup.find_all("h1", limit=2)
+    texts = [clean(h1.get_text(" ")) for h1 in h1s]
+    if len(h1s) != 2 or not all(texts) or len(" ".join(texts).split()) > 6:
+        return texts
+    first, second = h1s
+    for steps, node in enumerate(first.next_elements):
+        if node is second:
+            return [f"{texts[0]} {texts[1]}"]
+        if steps > 200 or (isinstance(node, NavigableString) and node.strip() and first not in node.parents):
+            break  # words between the two: two headings
+    return texts
 
 
 def _in_hero_header(tag: Tag) -> bool:
