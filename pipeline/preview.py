@@ -18,11 +18,12 @@ from __future__ import annotations
 import functools
 import os
 import posixpath
+import sys
 import urllib.parse
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pipeline.mail.unsubscribe import Unsubscriber
@@ -174,9 +175,19 @@ def make_server(
     resolved = Path(root).resolve()
     resolved.mkdir(parents=True, exist_ok=True)
     handler = functools.partial(SiteHandler, root=resolved, unsubscriber=unsubscriber)
-    server = ThreadingHTTPServer((host, port), handler)
+    server = _QuietServer((host, port), handler)
     server.daemon_threads = True
     return server
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up mid-response (a browser cancelling a load, a checker that saw
+    enough) is routine: no traceback on stderr for it. Any other error is reported as usual."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
 
 
 def server_url(server: ThreadingHTTPServer) -> str:
