@@ -102,13 +102,18 @@ def apply(conn: redis.Redis, pipe: Pipeline, guard: Guard | None = None) -> bool
 
 
 def apply_new(conn: redis.Redis, pipe: Pipeline, ends: list[int], shared: Sequence[Any] = ()) -> list[int]:
-    """Create records atomically in one round trip. The commands recorded on `pipe` form groups:
-    group i ends after command `ends[i]` (a count, as `len(pipe)` gave it when the group was done);
-    commands after the last group are a tail that always runs. Each group's first command is a SET
-    that creates its key, and the group runs only when that key does not exist yet (SET NX).
-    `shared` (field, value, ...) is written by every HSET of a group before its own fields: what
-    many hashes have in common crosses the wire once. Returns the indexes of the groups whose key
-    already existed; the recorder is emptied."""
+    """`run_new(pack_new(...))`: see `pack_new`."""
+    return run_new(conn, pack_new(pipe, ends, shared))
+
+
+def pack_new(pipe: Pipeline, ends: list[int], shared: Sequence[Any] = ()) -> list[Any]:
+    """Pack records to create atomically in one round trip (`run_new` sends them). The commands
+    recorded on `pipe` form groups: group i ends after command `ends[i]` (a count, as `len(pipe)`
+    gave it when the group was done); commands after the last group are a tail that always runs.
+    Each group's first command is a SET that creates its key, and the group runs only when that key
+    does not exist yet (SET NX). `shared` (field, value, ...) is written by every HSET of a group
+    before its own fields: what many hashes have in common crosses the wire once. The recorder is
+    emptied."""
     stack = pipe.command_stack
     args: list[Any] = [len(ends), len(shared), *shared]
     start = 0
@@ -124,6 +129,12 @@ def apply_new(conn: redis.Redis, pipe: Pipeline, ends: list[int], shared: Sequen
         args.append(len(command))
         args.extend(command)
     pipe.reset()
+    return args
+
+
+def run_new(conn: redis.Redis, args: list[Any]) -> list[int]:
+    """Send what `pack_new` packed (it may run on another thread: only I/O, no Python work to speak
+    of); the indexes of the groups whose key already existed."""
     known = conn.register_script(_APPLY_NEW)(keys=["-"], args=args)
     return [int(g) - 1 for g in known]
 

@@ -130,8 +130,8 @@ def ingest_file(
     held = _drift_hold(conn, settings, path, header, context)
     run.held, report.held_reason = held, held
     store.save_run(run)
-    write = functools.partial(_enqueue_batch, conn, store, settings, run.run_id, held=held)
-    writer = _BatchWriter(write, report, known)
+    prepare = functools.partial(_prepare, conn, store, JobWriter(conn, Stage.SCRAPE, settings), run.run_id, held=held)
+    writer = _BatchWriter(prepare, report, known)
     try:
         for record in csvfile.records(header):
             checked = _check(record, header, context)
@@ -217,20 +217,28 @@ class _Written(NamedTuple):
 
 
 class _BatchWriter:
-    """Writes batches on one background thread, one batch at a time and in order, while the caller
-    reads and validates the next one: the Redis round trip overlaps the CSV work. An error of a
-    write is raised by the next `submit` or by `close`, which always waits for the batch in flight."""
+    """Prepares each batch on the caller's thread and writes it on one background thread, one batch
+    at a time and in order, while the caller reads and validates the next one: Redis's work on a
+    batch overlaps the CSV work. An error of a write is raised by the next `submit` or by `close`,
+    which always waits for the batch in flight."""
 
-    def __init__(self, write: Callable[[list[LeadInput]], _Written], report: IngestReport, known: list[str] | None):
-        self._write, self._report, self._known = write, report, known
+    def __init__(
+        self,
+        prepare: Callable[[list[LeadInput]], Callable[[], _Written]],
+        report: IngestReport,
+        known: list[str] | None,
+    ) -> None:
+        self._prepare, self._report, self._known = prepare, report, known
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
         self._pending: Future[_Written] | None = None
 
     def submit(self, batch: list[LeadInput]) -> None:
-        """Wait for the batch in flight (adding its counts to the report), then start this one."""
+        """Prepare this batch, wait for the one in flight (adding its counts to the report), then
+        start writing this one."""
+        write = self._prepare(batch) if batch else None
         self._collect()
-        if batch:
-            self._pending = self._pool.submit(self._write, batch)
+        if write is not None:
+            self._pending = self._pool.submit(write)
 
     def close(self) -> None:
         """Wait for the batch in flight; stop the thread."""
@@ -260,10 +268,18 @@ def _enqueue_batch(
     batch: list[LeadInput],
     held: str | None = None,
 ) -> _Written:
-    """Create records and scrape jobs for the leads of a batch not already known, atomically in one
-    round trip (`atomic.apply_new`): a lead whose record already exists (an earlier file, a
-    concurrent ingest beside cron's) gets nothing written, so no lead is ever enqueued twice."""
-    writer = JobWriter(conn, Stage.SCRAPE, settings)  # a probe job and one INFO: cheap per batch
+    """Create records and scrape jobs for the leads of a batch not already known (`_prepare`, then
+    its write)."""
+    return _prepare(conn, store, JobWriter(conn, Stage.SCRAPE, settings), run_id, batch, held)()
+
+
+def _prepare(
+    conn: redis.Redis, store: Store, writer: JobWriter, run_id: str, batch: list[LeadInput], held: str | None
+) -> Callable[[], _Written]:
+    """Build a batch's records and scrape jobs; the returned call writes them atomically in one
+    round trip (`atomic.pack_new`): a lead whose record already exists (an earlier file, a
+    concurrent ingest beside cron's) gets nothing written, so no lead is ever enqueued twice. The
+    call does I/O only, so a background thread can make it while this thread reads on."""
     blocked = suppression.suppressed_among(conn, [lead.email for lead in batch])
     stamp = utcformat(now())
     pipe, ends = atomic.recorder(conn), []
@@ -282,18 +298,21 @@ def _enqueue_batch(
             writer.write_one(pipe, lead.key, 1, stamp, shared=True)
         ends.append(len(pipe))
     writer.register(pipe)
-    # One atomic call: a lead whose record exists (an earlier file, a concurrent ingest) is skipped
-    # whole, so no lead is ever enqueued twice.
-    known_at = set(atomic.apply_new(conn, pipe, ends, writer.shared_fields()))
-    fresh = [lead for i, lead in enumerate(batch) if i not in known_at]
-    todo = [lead for lead in fresh if lead.email not in blocked]
-    return _Written(
-        duplicate=len(batch) - len(fresh),
-        suppressed=len(fresh) - len(todo),
-        enqueued=0 if held else len(todo),
-        held=len(todo) if held else 0,
-        known=[batch[i].key for i in known_at],
-    )
+    args = atomic.pack_new(pipe, ends, writer.shared_fields())
+
+    def write() -> _Written:
+        known_at = set(atomic.run_new(conn, args))
+        fresh = [lead for i, lead in enumerate(batch) if i not in known_at]
+        todo = [lead for lead in fresh if lead.email not in blocked]
+        return _Written(
+            duplicate=len(batch) - len(fresh),
+            suppressed=len(fresh) - len(todo),
+            enqueued=0 if held else len(todo),
+            held=len(todo) if held else 0,
+            known=[batch[i].key for i in known_at],
+        )
+
+    return write
 
 
 def _archive(path: Path, archive_root: Path, *, move: bool) -> Path:
