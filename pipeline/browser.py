@@ -37,7 +37,16 @@ from urllib.parse import urlsplit
 
 from PIL import Image
 from playwright.sync_api import Browser as PWBrowser
-from playwright.sync_api import BrowserContext, Page, Playwright, Route, ViewportSize, WebSocketRoute, sync_playwright
+from playwright.sync_api import (
+    BrowserContext,
+    CDPSession,
+    Page,
+    Playwright,
+    Route,
+    ViewportSize,
+    WebSocketRoute,
+    sync_playwright,
+)
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -102,6 +111,7 @@ class Tab:
     page: Page
     url: str
     requests: list[Served] = field(default_factory=list)
+    session: CDPSession | None = None  # the page's DevTools session, when it keeps one (a reused page)
 
     @property
     def bytes(self) -> int:
@@ -215,7 +225,7 @@ class Browser:
         self.launches = 0
         self._browser: PWBrowser | None = None
         self._sites = 0
-        self._warm: dict[bool, _Warm] = {}
+        self._warm: dict[tuple[bool, str | None], _Warm] = {}
 
     # --- life cycle ------------------------------------------------------------------------------
     def _chromium(self) -> PWBrowser:
@@ -284,6 +294,7 @@ class Browser:
         allow: Allow | None = None,
         prefetched: Mapping[str, Response] | None = None,
         vet: Vet | None = None,
+        init_script: str | None = None,
     ) -> Iterator[Tab]:
         """Load `site_url` in a fresh context and yield it as a `Tab`; the context closes afterwards.
 
@@ -295,7 +306,9 @@ class Browser:
         `allow(url, resource_type)` must accept a request (and each redirect hop) before the fetcher
         is asked; `prefetched` answers URLs the caller already fetched through the guard, once each;
         `vet` sees each fetched body before Chromium does. The scraper's renderer uses all three
-        (its own origin only, no fonts or media, the crawl's pages from memory, image bombs refused)."""
+        (its own origin only, no fonts or media, the crawl's pages from memory, image bombs refused).
+        `init_script` runs in every document of the context before the page's own scripts (the
+        gates' axe-core: sent to the browser once per context instead of evaluated per page)."""
         context = self._new_context(javascript, viewport)
         self._sites += 1
         crashed: list[str] = []
@@ -308,6 +321,8 @@ class Browser:
                 router.allow, router.vet, router.prefetched = allow, vet, dict(prefetched or {})
                 context.route("**/*", router.handle)
                 context.route_web_socket("**/*", _refuse_websocket(tab))
+                if init_script is not None:
+                    context.add_init_script(init_script)
                 self._goto(page, site_url, router)
                 yield tab
             except PlaywrightError as exc:
@@ -322,51 +337,65 @@ class Browser:
                     self._drop_browser()
 
     @contextmanager
-    def reused(self, site_url: str, *, javascript: bool = False, viewport: ViewportSize = DESKTOP) -> Iterator[Tab]:
-        """Like `open`, but on one long-lived page per JavaScript setting instead of a fresh context:
-        about a third of the cost per site, because the renderer process and its compiled scripts
-        (axe-core's 570 KB above all) stay warm. Sites stay apart all the same: each gets its own
-        fetcher, request log and byte budget; between sites the page goes to about:blank and the
-        context's cookies, permissions, HTTP cache and the site's storage (local/session storage,
-        IndexedDB, cache storage) are cleared; service workers are blocked, so none can linger.
+    def reused(
+        self,
+        site_url: str,
+        *,
+        javascript: bool = False,
+        viewport: ViewportSize = DESKTOP,
+        init_script: str | None = None,
+    ) -> Iterator[Tab]:
+        """Like `open`, but on one long-lived page per JavaScript setting and init script instead of a
+        fresh context: about a third of the cost per site, because the renderer process and its
+        compiled scripts (axe-core's 570 KB above all) stay warm. Sites stay apart all the same: each gets its own
+        fetcher, request log and byte budget; between sites the page goes to about:blank (the site's
+        document, timers and in-flight requests end there), the tab's `window.name` is emptied, and
+        the context's cookies, permissions, HTTP cache and the storage of every origin the site
+        touched (local and session storage, IndexedDB, cache storage) are cleared; service workers
+        are blocked, so none can linger (tests/test_browser.py checks each of these).
         For our own generated pages (the gates); a prospect's page gets a fresh context (`open`)."""
-        warm = self._warm_page(javascript)
+        key = (javascript, init_script)
+        warm = self._warm_page(key)
         self._sites += 1
         with Fetcher(self.settings, resolver=self.resolver) as fetcher:
-            tab = Tab(page=warm.page, url=site_url)
+            tab = Tab(page=warm.page, url=site_url, session=warm.cdp)
             warm.router.reset(fetcher, tab)
             try:
                 warm.page.set_viewport_size(viewport)
                 self._goto(warm.page, site_url, warm.router)
                 yield tab
             except PlaywrightError as exc:
-                self._warm.pop(javascript, None)
+                self._warm.pop(key, None)
                 if warm.crashed or self._browser is None or not self._browser.is_connected():
                     self._drop_browser()
                     raise TransientError(f"chromium crashed while on {site_url}: {exc}") from exc
                 raise
             finally:
-                self._scrub(javascript, warm, tab)
+                self._scrub(key, warm, tab)
 
-    def _warm_page(self, javascript: bool) -> _Warm:
-        warm = self._warm.get(javascript)
+    def _warm_page(self, key: tuple[bool, str | None]) -> _Warm:
+        warm = self._warm.get(key)
         browser = self._chromium()  # may restart (crash, every N sites): a new browser, new pages
         if warm is not None and warm.browser is browser:
             return warm
+        javascript, init_script = key
         context = self._new_context(javascript, DESKTOP)
+        if init_script is not None:
+            context.add_init_script(init_script)
         page = context.new_page()
-        warm = _Warm(self._browser, context, page, _Router(None, None, self.settings.browser_page_max_bytes, None))  # type: ignore[arg-type]
+        router = _Router(None, None, self.settings.browser_page_max_bytes, None)  # type: ignore[arg-type]
+        warm = _Warm(self._browser, context, page, router, context.new_cdp_session(page))
         page.on("crash", lambda _page: warm.crashed.append("page crashed"))
         context.route("**/*", warm.router.handle)
         context.route_web_socket("**/*", lambda ws: _refuse_websocket(warm.router.tab)(ws))
-        warm.cdp = context.new_cdp_session(page)
-        self._warm[javascript] = warm
+        self._warm[key] = warm
         return warm
 
-    def _scrub(self, javascript: bool, warm: _Warm, tab: Tab) -> None:
+    def _scrub(self, key: tuple[bool, str | None], warm: _Warm, tab: Tab) -> None:
         """Leave nothing of one site for the next; a page that cannot be scrubbed is dropped."""
         try:
             warm.page.goto("about:blank")
+            warm.page.evaluate("() => { window.name = ''; }")  # the tab's name outlives its documents
             warm.context.clear_cookies()
             warm.context.clear_permissions()
             origins = {f"{u.scheme}://{u.netloc}" for u in (urlsplit(r.url) for r in tab.requests) if u.netloc}
@@ -374,7 +403,7 @@ class Browser:
                 warm.cdp.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
             warm.cdp.send("Network.clearBrowserCache")
         except PlaywrightError:
-            self._warm.pop(javascript, None)
+            self._warm.pop(key, None)
             with contextlib.suppress(PlaywrightError):
                 warm.context.close()
 
@@ -413,8 +442,8 @@ class _Warm:
     context: BrowserContext
     page: Page
     router: _Router
+    cdp: CDPSession
     crashed: list[str] = field(default_factory=list)
-    cdp: Any = None
 
 
 def status_of(exc: PipelineError) -> int | None:
@@ -435,17 +464,27 @@ def _refuse_websocket(tab: Tab) -> Any:
 SCREENSHOT_MAX_PIXELS = 64_000_000  # Chromium stops at 16,384 px a side; a full page is far below this
 
 
-def screenshot_webp(page: Page, *, full_page: bool = False, quality: int = 75, max_width: int | None = None) -> bytes:
+def screenshot_webp(
+    page: Page,
+    *,
+    full_page: bool = False,
+    quality: int = 75,
+    max_width: int | None = None,
+    session: CDPSession | None = None,
+) -> bytes:
     """A screenshot of the page as WebP bytes, optionally scaled down to `max_width` pixels.
 
     The viewport at full size is encoded by Chromium itself (DevTools' WebP capture): no pixel is
-    decoded in this process. Full pages and scaled shots go through the one capped decoder."""
+    decoded in this process; `session` is the page's DevTools session if the caller keeps one
+    (`Tab.session`), else one is opened for the shot. Full pages and scaled shots go through the one
+    capped decoder."""
     if not full_page and not max_width:
-        cdp = page.context.new_cdp_session(page)
+        cdp = session or page.context.new_cdp_session(page)
         try:
             shot = cdp.send("Page.captureScreenshot", {"format": "webp", "quality": quality})
         finally:
-            cdp.detach()
+            if session is None:
+                cdp.detach()
         return base64.b64decode(shot["data"])
     png = page.screenshot(full_page=full_page, type="png", animations="disabled")
     # through the one capped decoder: a hostile page can be made enormous (raises UnsafeAsset)

@@ -171,8 +171,8 @@ class Settings(BaseSettings):
         True, description="Fetch external links through the guard (off: the guard's URL decision only)."
     )
     qa_reuse_page: bool = Field(
-        False,
-        description="Gate generated pages on one long-lived, scrubbed page instead of a fresh context per site.",
+        True,
+        description="Gate generated pages on one long-lived, scrubbed page (off: a fresh context per site).",
     )
     qa_screenshot_ttl_s: int = Field(30 * 86400, description="How long gate screenshots stay in Redis.")
     qa_breaker_min_leads: int = Field(10, description="Leads a run must have checked before the breaker may trip.")

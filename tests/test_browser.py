@@ -182,16 +182,33 @@ def test_a_crashed_browser_is_a_transient_error_and_comes_back() -> None:
         assert b.launches == 4
 
 
+# Site a leaves everything a page can leave behind in a browser; site b, on the same origin (the
+# deploy target serves every generated site from one host), must find none of it.
+_LEAVER = b"""<title>a</title><script>
+localStorage.setItem('k', 'a'); sessionStorage.setItem('k', 'a'); document.cookie = 'c=a; path=/';
+window.name = 'a'; history.replaceState({k: 'a'}, '');
+indexedDB.open('db-a').onsuccess = e => e.target.result.close();
+caches.open('cache-a').then(c => c.put('/cached', new Response('a'))).then(() => { document.title = 'stored'; });
+if (navigator.serviceWorker) navigator.serviceWorker.register('/sw.js').catch(() => {});
+setInterval(() => localStorage.setItem('late', 'a'), 5);
+</script>"""
+_LOOKER = """async () => [
+  localStorage.getItem('k'), localStorage.getItem('late'), sessionStorage.getItem('k'), document.cookie,
+  window.name, history.state, (await indexedDB.databases()).map(d => d.name), await caches.keys(),
+  navigator.serviceWorker ? (await navigator.serviceWorker.getRegistrations()).length : 0,
+]"""
+
+
 def test_a_reused_page_leaves_nothing_of_one_site_for_the_next(guarded_browser: Browser) -> None:
     with counting() as site:
-        site.pages["/a"] = (
-            200,
-            "text/html",
-            b"<title>a</title><script>localStorage.setItem('k', 'a'); document.cookie = 'c=a; path=/'</script>",
-        )
+        site.pages["/a"] = (200, "text/html", _LEAVER)
         site.pages["/b"] = (200, "text/html", b"<title>b</title>")
+        site.pages["/sw.js"] = (200, "text/javascript", b"self.onfetch = () => {};")
         with guarded_browser.reused(f"{site.url}a", javascript=True) as tab:
-            assert tab.page.evaluate("() => [localStorage.getItem('k'), document.cookie]") == ["a", "c=a"]
+            tab.page.wait_for_function("() => document.title === 'stored'")
+            left = tab.page.evaluate(_LOOKER)
+            assert left[:8] == ["a", "a", "a", "c=a", "a", {"k": "a"}, ["db-a"], ["cache-a"]]
+            assert left[8] == 0  # service workers are blocked outright
         with guarded_browser.reused(f"{site.url}b", javascript=True) as tab:
-            assert tab.page.evaluate("() => [localStorage.getItem('k'), document.cookie]") == [None, ""]
+            assert tab.page.evaluate(_LOOKER) == [None, None, None, "", "", None, [], [], 0]
             assert [r.url for r in tab.requests] == [f"{site.url}b"]  # its own request log
