@@ -109,6 +109,10 @@ _DOT_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]
 _PLAIN_EMAIL = re.compile(rf"({_DOT_ATOM})@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?\.)+[A-Za-z]{{2,63}})")
 
 
+_SPECIAL_USE = frozenset(SPECIAL_USE_DOMAIN_NAMES)
+_SPECIAL_USE_SUFFIXES = tuple("." + d for d in SPECIAL_USE_DOMAIN_NAMES)
+
+
 def plain_ascii_email(value: str) -> str | None:
     """The normalised address when `value` is a plain ASCII address (dot-atom local part, an
     ordinary domain), None when it needs the full check. It accepts a subset of what
@@ -120,7 +124,7 @@ def plain_ascii_email(value: str) -> str | None:
     local, domain = m.group(1), m.group(2).lower()
     if len(local) > 64 or len(value) > 254 or "--" in domain:  # limits, and IDNA's hyphen rules
         return None
-    if any(domain == d or domain.endswith("." + d) for d in SPECIAL_USE_DOMAIN_NAMES):
+    if domain in _SPECIAL_USE or domain.endswith(_SPECIAL_USE_SUFFIXES):
         return None
     return f"{local}@{domain}"
 
