@@ -65,7 +65,7 @@ class ChaosConfig:
 
     leads: int = 1000
     chaos_s: float = 420.0  # the killer stops after this long (or once every lead is terminal)
-    kill_every_s: float = 3.0
+    kill_every_s: float = 5.0  # ~85 kills while 1,000 leads go through (each qa kill costs a Chromium start)
     # worker processes per stage (one queue each): qa's Chromium gates are the costly stage
     workers: dict[str, int] = field(default_factory=lambda: {"scrape": 2, "qa": 3})
     redis_restarts: int = 1
@@ -85,6 +85,9 @@ class Figures:
 
     leads: int = 0
     seconds: float = 0.0
+    cpu_s: float = 0.0  # the host's busy CPU seconds over the whole run (every process on it)
+    under_fire_s: float = 0.0  # how long the killer ran
+    terminal_under_fire: int = 0  # leads terminal when the killer stopped (the rest: reconcile + drains)
     kills: int = 0
     doomed: int = 0
     redis_restarts: int = 0
@@ -189,7 +192,7 @@ def line_layout(cfg: ChaosConfig) -> list[str]:
 def run(cfg: ChaosConfig, out: Any = sys.stdout) -> Figures:
     """One chaos run; returns its figures (violations listed in them)."""
     figures = Figures(leads=cfg.leads)
-    start = time.monotonic()
+    start, host0 = time.monotonic(), chaos_stats.host_cpu()
     root = Path(tempfile.mkdtemp(prefix="chaos-", dir="/tmp"))
     server = RedisServer(root)
     sites, smtp = FaultySites(cfg.faults), FaultySmtp(cfg.faults)
@@ -205,6 +208,8 @@ def run(cfg: ChaosConfig, out: Any = sys.stdout) -> Figures:
             settings = Settings(**values)
             runtime.install(settings)
             env = env_for(values)
+            env["TMPDIR"] = str(root / "tmp")  # what killed Chromiums leave behind goes with the run
+            (root / "tmp").mkdir()
             conn = redis.Redis.from_url(server.url)
             report_ = ingest.ingest_file(write_csv(root / "leads.csv", sites, cfg.leads), conn, settings)
             keys = Store(conn).run_leads(report_.run_id)
@@ -215,13 +220,14 @@ def run(cfg: ChaosConfig, out: Any = sys.stdout) -> Figures:
                 target=_reconciler, args=(settings, cfg.reconcile_every_s, stop, figures), daemon=True
             ).start()
             line = Line(env, {**env, "REDIS_URL": proxied}, cfg.workers, logs)
-            t0, cpu0 = time.time(), chaos_stats.host_cpu()
+            t0, cpu0, harness0 = time.time(), chaos_stats.host_cpu(), time.process_time()
             _chaos(cfg, conn, server, line, env, figures, out)
             line.stop()
             stop.set()
-            chaos_wall, busy = time.time() - t0, chaos_stats.busy_share(cpu0, chaos_stats.host_cpu())
+            chaos_wall, cpu1 = time.time() - t0, chaos_stats.host_cpu()
+            figures.under_fire_s, figures.terminal_under_fire = chaos_wall, len(keys) - active(conn)
             print(f"chaos over after {time.monotonic() - start:.0f}s: reconcile + two drains at once", file=out)
-            print(f"host CPU {busy:.0%} busy during the {chaos_wall:.0f} s under fire (every process)", file=out)
+            chaos_stats.cpu_report(cpu0, cpu1, chaos_wall, line.cpu, time.process_time() - harness0, out)
             chaos_stats.report(chaos_stats.collect(Store(conn), keys, t0), chaos_wall, cfg.workers, out)
             settle(env, settings, cfg.quiet_timeout_s, figures)
             print(f"settled after {time.monotonic() - start:.0f}s; {rule.cuts} commit(s) cut", file=out)
@@ -241,6 +247,7 @@ def run(cfg: ChaosConfig, out: Any = sys.stdout) -> Figures:
         server.kill()
     figures.faults = dict(cfg.faults.injected)
     figures.seconds = time.monotonic() - start
+    figures.cpu_s = chaos_stats.host_cpu()[0] - host0[0]
     if figures.violations or cfg.keep:
         print(f"chaos: logs and data kept in {root}", file=out)
     else:
@@ -270,6 +277,7 @@ def _chaos(
     while time.monotonic() - t0 < cfg.chaos_s:
         time.sleep(cfg.kill_every_s)
         tick += 1
+        line.sample()
         figures.revived += line.revive()
         with contextlib.suppress(redis.RedisError):
             up = line.registered(conn)
@@ -296,7 +304,11 @@ def _chaos(
 
 def report(figures: Figures, out: Any = sys.stdout) -> None:
     """Print the figures."""
-    print(f"leads            {figures.leads} in {figures.seconds:.0f}s", file=out)
+    print(
+        f"leads            {figures.leads} in {figures.seconds:.0f}s ({figures.cpu_s:.0f} CPU-s busy on the host); "
+        f"{figures.terminal_under_fire} terminal when the killer stopped after {figures.under_fire_s:.0f}s",
+        file=out,
+    )
     print(
         f"kills            {figures.kills} workers SIGKILLed, {figures.doomed} died right after dequeue, "
         f"{figures.revived} restarted after quitting",
@@ -321,7 +333,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--leads", type=int, default=1000)
     parser.add_argument("--chaos-s", type=float, default=420.0, help="how long the killer runs at most")
-    parser.add_argument("--kill-every-s", type=float, default=3.0)
+    parser.add_argument("--kill-every-s", type=float, default=ChaosConfig.kill_every_s)
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--keep", action="store_true", help="keep logs and data under /tmp/chaos-*")
     parser.add_argument("--workers", default="", help="worker processes per stage, e.g. scrape=4,qa=2")

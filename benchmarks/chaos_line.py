@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import redis
 from rq import Worker
 
 from benchmarks.chaos_faults import BOUNCE_EVERY, FaultySites
+from benchmarks.chaos_stats import tree_cpu
 from pipeline import redis_conn
 from pipeline.drain import enqueue_due
 from pipeline.models import TERMINAL_STATES, Stage
@@ -66,6 +68,8 @@ class Line:
         self.env, self.proxied_env, self.logs = env, proxied_env, logs
         self.slots = [s.value for s in Stage for _ in range(workers.get(s.value, 1))]
         self.procs: list[subprocess.Popen[bytes] | None] = [None] * len(self.slots)
+        self.cpu: Counter[str] = Counter()  # CPU seconds per stage: worker processes with their Chromium
+        self._last: dict[int, float] = {}  # pid -> its tree's CPU seconds when last sampled
         for i in range(len(self.slots)):
             self.start(i)
 
@@ -87,15 +91,28 @@ class Line:
         supervisor would; returns how many."""
         dead = [i for i, p in enumerate(self.procs) if p is not None and p.poll() is not None]
         for i in dead:
+            self._account(i)
             self.start(i)
         return len(dead)
+
+    def sample(self) -> None:
+        """Note the CPU time of every worker's process tree (a killed one counts what it had used)."""
+        self._last.update(tree_cpu(p.pid for p in self.procs if p is not None))
+
+    def _account(self, i: int) -> None:
+        proc = self.procs[i]
+        if proc is not None:
+            self._last.update(tree_cpu([proc.pid]))
+            self.cpu[self.slots[i]] += self._last.pop(proc.pid, 0.0)
 
     def kill(self, i: int) -> None:
         """SIGKILL worker slot i."""
         proc = self.procs[i]
         if proc is not None:
+            self._account(i)
             proc.kill()
             proc.wait()
+            self.procs[i] = None
 
     def stop(self) -> None:
         """Stop every worker (SIGKILL: as brutal as the rest)."""

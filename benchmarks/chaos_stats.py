@@ -5,6 +5,8 @@ abandoned jobs, reconciles)."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -14,6 +16,7 @@ from typing import Any
 from pipeline.models import Stage
 from pipeline.store import Store
 
+TICKS = float(os.sysconf("SC_CLK_TCK"))
 ENDED = ("done", "held", "emailed")
 COSTLY = ("retrying", "abandoned", "reconciled", "dead-lettered")
 
@@ -28,20 +31,53 @@ class StageFigures:
 
 
 def host_cpu() -> tuple[float, float]:
-    """The host's busy and total CPU time so far (/proc/stat, every core), in clock ticks."""
+    """The host's busy and total CPU seconds so far (/proc/stat, every core)."""
     try:
         with open("/proc/stat") as stat:
             fields = [float(v) for v in stat.readline().split()[1:]]
     except OSError:
         return 0.0, 0.0
     idle = fields[3] + (fields[4] if len(fields) > 4 else 0.0)  # idle + iowait
-    return sum(fields) - idle, sum(fields)
+    return (sum(fields) - idle) / TICKS, sum(fields) / TICKS
 
 
-def busy_share(before: tuple[float, float], after: tuple[float, float]) -> float:
-    """Share of the host's CPU that was busy between two `host_cpu` readings."""
-    total = after[1] - before[1]
-    return (after[0] - before[0]) / total if total else 0.0
+def tree_cpu(roots: Iterable[int]) -> dict[int, float]:
+    """CPU seconds used so far by each root process with all its descendants (live ones, and the
+    ones they reaped), from /proc; a root that is gone is left out."""
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                with open(f"/proc/{entry}/stat") as f:
+                    rest = f.read().rsplit(")", 1)[1].split()
+                stats[int(entry)] = (int(rest[1]), sum(float(v) for v in rest[11:15]) / TICKS)
+    children: dict[int, list[int]] = defaultdict(list)
+    for pid, (ppid, _) in stats.items():
+        children[ppid].append(pid)
+    out = {}
+    for root in roots:
+        if root in stats:
+            todo, total = [root], 0.0
+            while todo:
+                pid = todo.pop()
+                total += stats[pid][1]
+                todo += children.get(pid, [])
+            out[root] = total
+    return out
+
+
+def cpu_report(
+    before: tuple[float, float], after: tuple[float, float], wall: float, stages: Counter[str], harness: float, out: Any
+) -> None:
+    """How busy the host was under fire, and whose CPU seconds those were."""
+    used, total = after[0] - before[0], after[1] - before[1]
+    share = used / total if total else 0.0
+    parts = ", ".join(f"{s.value} {stages[s.value]:.0f}" for s in Stage)
+    print(f"host CPU {share:.0%} busy during the {wall:.0f} s under fire: {used:.0f} CPU-s", file=out)
+    print(
+        f"  CPU-s of the workers with their Chromium: {parts}; this harness (sites, SMTP, proxy) {harness:.0f}",
+        file=out,
+    )
 
 
 def pct(values: list[float], q: float) -> float:
