@@ -21,6 +21,7 @@ Playwright's sync API is bound to the thread that started it: use a `Browser` fr
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import base64
 import contextlib
@@ -117,6 +118,12 @@ class Tab:
     def bytes(self) -> int:
         """Bytes the page received, all requests together."""
         return sum(r.bytes for r in self.requests)
+
+    def devtools(self) -> CDPSession:
+        """The page's DevTools session (opened on first use; it ends with the page's context)."""
+        if self.session is None:
+            self.session = self.page.context.new_cdp_session(self.page)
+        return self.session
 
 
 class _Router:
@@ -494,6 +501,30 @@ def screenshot_webp(
     out = io.BytesIO()
     img.save(out, format="WEBP", quality=quality, method=4)
     return out.getvalue()
+
+
+def screenshot_later(tab: Tab, *, quality: int = 75) -> Callable[[], bytes]:
+    """Ask Chromium for a WebP screenshot of the viewport now and return the function that waits for
+    it, so the encoding (in the browser process) overlaps what the caller does next: axe-core in the
+    renderer, or Python's own work. Playwright's sync API has no call that returns before its answer,
+    so the request is a task on the driver's event loop (`_impl_obj`, `_loop`, `_sync`: Playwright
+    1.65's sync internals); it is sent here, and the answer is collected on the next sync call or by
+    the returned function. Without those internals the screenshot is taken at once."""
+    session = tab.devtools()
+    params = {"format": "webp", "quality": quality}
+    try:
+        loop, impl, wait = session._loop, session._impl_obj, session._sync
+    except AttributeError:  # another Playwright: no pending calls, take it now
+        shot = base64.b64decode(session.send("Page.captureScreenshot", params)["data"])
+        return lambda: shot
+    task = loop.create_task(impl.send("Page.captureScreenshot", params, None))
+    wait(asyncio.sleep(0))  # one turn of the driver's loop: the request leaves now
+
+    def result() -> bytes:
+        answer: dict[str, str] = wait(task)
+        return base64.b64decode(answer["data"])
+
+    return result
 
 
 _playwright: Playwright | None = None

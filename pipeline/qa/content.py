@@ -108,9 +108,16 @@ def _logo_problems(info: dict[str, Any] | None, expected: bool) -> list[str]:
     return [f"the logo is clipped {how}" for how in info["clipped"]]
 
 
-def gate(tab: Tab, expected: Expected) -> GateCheck:
-    """Check name, contacts, placeholders, logo, brand colour and mixed content."""
+def inspect(tab: Tab) -> dict[str, Any]:
+    """What the page shows: text, title, labels, links, colours in use and the logo's box."""
     seen: dict[str, Any] = tab.page.evaluate(_INSPECT)
+    return seen
+
+
+def gate(tab: Tab, expected: Expected, seen: dict[str, Any] | None = None) -> GateCheck:
+    """Check name, contacts, placeholders, logo, brand colour and mixed content (on `seen`, what
+    `inspect` found, when the caller already has it)."""
+    seen = inspect(tab) if seen is None else seen
     text, problems, review = _fold(seen["text"]), [], []
     if _fold(expected.name) not in text:
         problems.append(f"business name {expected.name!r} not on the page")

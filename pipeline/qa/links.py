@@ -101,11 +101,20 @@ def _internal_status(url: str, tab: Tab, fetcher: Fetcher) -> tuple[int | None, 
         return status_of(exc), str(exc)
 
 
-def gate(tab: Tab, fetcher: Fetcher, cache: LinkCache, *, fetch_external: bool) -> GateCheck:
-    """Check every link and asset of the page."""
+def collect(tab: Tab) -> dict[str, Any]:
+    """The page's links, assets and element ids, and its own URL."""
     found: dict[str, Any] = tab.page.evaluate(_COLLECT)
+    found["page_url"] = urldefrag(tab.page.url)[0]
+    return found
+
+
+def gate(
+    tab: Tab, fetcher: Fetcher, cache: LinkCache, *, fetch_external: bool, found: dict[str, Any] | None = None
+) -> GateCheck:
+    """Check every link and asset of the page (`found`: what `collect` found, when the caller has it)."""
+    found = collect(tab) if found is None else found
     ids = {str(i) for i in found["ids"] if i}
-    page_url = urldefrag(tab.page.url)[0]
+    page_url = found["page_url"]
     problems: list[str] = []
     review: list[str] = []
     internal: dict[str, int | None] = {}

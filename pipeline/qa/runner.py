@@ -3,8 +3,10 @@
 mobile width (layout, screenshot). Resizing instead of loading the page again halves the cost; media
 queries and layout are re-evaluated on resize, so the mobile checks see the mobile layout.
 
-The timing measurement starts first and collects its two frames while Chromium encodes the desktop
-screenshot; axe-core comes with the page as an init script (`accessibility.INIT_SCRIPT`).
+Work overlaps where it safely can: the timing measurement starts first and its two frames pass
+while axe-core (an init script, `accessibility.INIT_SCRIPT`) runs in the renderer and the browser
+process encodes the desktop screenshot (`screenshot_later`); the mobile screenshot is encoded while
+this process judges the content and links the page reported.
 JavaScript is on for our own generated pages (never for a prospect's): the measurements and axe-core
 run as scripts, and the built pages carry a Content-Security-Policy that allows no script of theirs.
 """
@@ -14,7 +16,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from pipeline.browser import DESKTOP, MOBILE, Browser, screenshot_webp
+from pipeline.browser import DESKTOP, MOBILE, Browser, screenshot_later
 from pipeline.models import GateReport
 from pipeline.qa import accessibility, content, layout, links, performance
 from pipeline.qa.content import Expected
@@ -47,15 +49,19 @@ def run_gates(
         Fetcher(settings, resolver=browser.resolver) as fetcher,
     ):
         performance.start(tab.page)  # first, before anything runs in the page
-        shots["desktop"] = screenshot_webp(tab.page, session=tab.session)  # Chromium encodes; frames pass
-        checks = [performance.gate(tab, settings)]
-        checks.append(accessibility.gate(tab.page))
-        checks.append(content.gate(tab, expected))
-        checks.append(links.gate(tab, fetcher, cache, fetch_external=settings.qa_check_external_links))
+        desktop = screenshot_later(tab)  # Chromium encodes it while axe-core runs in the page
+        a11y = accessibility.gate(tab.page)
+        shots["desktop"] = desktop()
+        checks = [performance.gate(tab, settings), a11y]
+        seen, found = content.inspect(tab), links.collect(tab)
         views = {"desktop": layout.inspect(tab.page, settings.qa_min_tap_target_px)}
         tab.page.set_viewport_size(MOBILE)
         views["mobile"] = layout.inspect(tab.page, settings.qa_min_tap_target_px)
-        shots["mobile"] = screenshot_webp(tab.page, session=tab.session)
+        mobile = screenshot_later(tab)  # encoded while the content and link findings are judged here
+        checks.append(content.gate(tab, expected, seen))
+        fetch_external = settings.qa_check_external_links
+        checks.append(links.gate(tab, fetcher, cache, fetch_external=fetch_external, found=found))
         checks.append(layout.gate(views))
+        shots["mobile"] = mobile()
     report = GateReport(url=url, checks=checks, seconds=round(time.perf_counter() - started, 3))
     return Gated(report, shots)
