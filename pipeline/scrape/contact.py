@@ -44,6 +44,12 @@ _NOT_PHONE_BEFORE = re.compile(
     re.I,
 )
 _NOT_PHONE_AFTER = re.compile(r"^\s*(€|eur\b|chf\b|usd\b|\$|%|m2|m²|km|kg|qm|sqm|ft|mm|cm)", re.I)
+_OTHERS = re.compile(
+    r"notdienst|notfall|notruf|bereitschaftsdienst|giftnotruf|emergency (?:service|number|line|dental)|poison|"
+    r"ärztlicher bereitschaft|116\s?117|réalisé par|realise par|conçu par|designed by|developed by|created by|"
+    r"powered by|website by|site by|web ?design|erstellt von|gestaltet von|realizzato da",
+    re.I,
+)
 # Legal pages name the host, the web agency and the data-protection authority with their contacts.
 LEGAL_PAGE = re.compile(
     r"impressum|imprint|mentions|legal|note-legali|datenschutz|privacy|confidentialit|cookie|agb|cgv|terms", re.I
@@ -160,14 +166,16 @@ def find_phone(page: Page) -> tuple[str, str] | None:
             return value, "microdata"
     for a in page.soup.select('a[href^="tel:" i]'):
         number = unquote(str(a["href"])[4:]).strip()
-        if placeholder_phone(number) or hidden(a):
+        if placeholder_phone(number) or hidden(a) or _someone_else(a):
             continue
         shown = _PHONE.search(clean(a.get_text(" ")))
         if shown and digits(shown[0])[-6:] == digits(number)[-6:]:
             return shown[0].strip(), "tel"
         return number, "tel"
     text_nodes = list(page.visible_text_nodes())
-    for i, (text, _) in enumerate(text_nodes):
+    for i, (text, parent) in enumerate(text_nodes):
+        if _PHONE.search(text) and _someone_else(parent):
+            continue
         for match in _PHONE.finditer(text):
             before = text[: match.start()] or (text_nodes[i - 1][0] if i else "")
             number = match[0].strip()
@@ -182,6 +190,12 @@ def find_phone(page: Page) -> tuple[str, str] | None:
                 continue
             return number, "text"
     return None
+
+
+def _someone_else(tag: Tag) -> bool:
+    """A number in a line about an emergency service or the site's maker is not the business's."""
+    block = tag.parent if tag.name == "a" and isinstance(tag.parent, Tag) else tag
+    return bool(_OTHERS.search(clean(block.get_text(" "))[:300]))
 
 
 def _shown_as(page: Page, number: str) -> str:
