@@ -152,7 +152,7 @@ def age_intermediate(conn: redis.Redis) -> None:
 # suite is about recovery, not brand quality, and 1,000 leads must fit in 10 minutes on 2 cores.
 CHAOS_TRADE_OFFS = (
     "scrape without the Chromium renderer (PIPELINE_SCRAPE_RENDER=off: brand colours from the static "
-    "CSS parser); qa runs every real gate in Chromium, on the reused page (PIPELINE_QA_REUSE_PAGE), "
+    "CSS parser); qa runs every real gate in Chromium (on the reused page, PIPELINE_QA_REUSE_PAGE), "
     "external links judged by the address guard only (PIPELINE_QA_CHECK_EXTERNAL_LINKS=0: the host is offline)"
 )
 
