@@ -40,11 +40,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.theme_quality import CHROMIUM, CorpusSite, corpus_sites, preview
+from benchmarks.theme_quality import CHROMIUM, CorpusSite, corpus_sites
 from pipeline.browser import Browser
 from pipeline.deploy.local import LocalWebRoot
 from pipeline.models import SiteBundle
@@ -144,17 +146,38 @@ def publish_all(sites: list[CorpusSite], target: LocalWebRoot, with_flaws: bool)
     return rows
 
 
-def gates(browser: Browser, settings: Settings, row: Row) -> None:
-    """Every gate on one page, timed: on the reused page (the default), then in a fresh context."""
-    started = time.perf_counter()
-    gated = run_gates(browser, row.url, row.expected, settings, MemoryLinkCache(), reuse=True)
-    row.gates_s = time.perf_counter() - started
-    started = time.perf_counter()
-    run_gates(browser, row.url, row.expected, settings, MemoryLinkCache(), reuse=False)
-    row.fresh_s = time.perf_counter() - started
-    row.verdict = gated.report.verdict
-    a11y = next(c for c in gated.report.checks if c.name == "accessibility")
-    row.gates = {v["id"]: v["nodes"] for v in a11y.evidence.get("violations", []) if v["impact"] in SERIOUS}
+def gates(browser: Browser, settings: Settings, rows: list[Row], reuse: bool) -> None:
+    """Every gate on every page, each timed, in one mode: on the reused page (the default) or in a
+    fresh context per page; the first page once more beforehand, untimed (a qa worker is warm)."""
+    run_gates(browser, rows[0].url, rows[0].expected, settings, MemoryLinkCache(), reuse=reuse)
+    for row in rows:
+        started = time.perf_counter()
+        gated = run_gates(browser, row.url, row.expected, settings, MemoryLinkCache(), reuse=reuse)
+        elapsed = time.perf_counter() - started
+        if not reuse:
+            row.fresh_s = elapsed
+            continue
+        row.gates_s = elapsed
+        row.verdict = gated.report.verdict
+        a11y = next(c for c in gated.report.checks if c.name == "accessibility")
+        row.gates = {v["id"]: v["nodes"] for v in a11y.evidence.get("violations", []) if v["impact"] in SERIOUS}
+
+
+@contextmanager
+def served(root: Path) -> Iterator[str]:
+    """The preview server on a free loopback port, in a process of its own (a web server, not a part
+    of the qa worker or of the benchmark); yields its base URL."""
+    code = (
+        "import sys; from pipeline.preview import make_server, server_url; "
+        "s = make_server(sys.argv[1]); print(server_url(s), flush=True); s.serve_forever()"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code, str(root)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        yield proc.stdout.readline().strip()
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 def lighthouse(binary: Path, row: Row, scratch: Path) -> None:
@@ -292,13 +315,11 @@ def main(argv: list[str] | None = None) -> int:
     sites = sites[: args.sites] if args.sites else sites
     settings = Settings(allow_loopback=True, qa_check_external_links=False, fetch_retries=0, chromium_path=CHROMIUM)
     tools = None if args.skip_theirs else install_tools(args.npm_dir)
-    with tempfile.TemporaryDirectory() as tmp, preview(Path(tmp) / "sites") as base:
+    with tempfile.TemporaryDirectory() as tmp, served(Path(tmp) / "sites") as base:
         rows = publish_all(sites, LocalWebRoot(Path(tmp) / "sites", base), not args.no_flawed)
         with Browser(settings, resolver=_loopback) as browser:
-            first = Row("warm-up", rows[0].url, rows[0].expected)
-            gates(browser, settings, first)  # the warm browser and page, outside the timings, as a qa worker has them
-            for row in rows:
-                gates(browser, settings, row)
+            gates(browser, settings, rows, reuse=True)
+            gates(browser, settings, rows, reuse=False)
         if tools is not None:
             scratch = Path(tmp) / "scratch"
             scratch.mkdir()
