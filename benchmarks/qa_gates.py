@@ -20,8 +20,13 @@ It prints seconds per page for each, the ratio on the corpus sites (goal: gates 
 Lighthouse + pa11y together), and each tool's serious/critical axe rules with their element counts,
 side by side. Only 127.0.0.1 is contacted by the pages.
 
-Measured 2026-12-07 on this 2-core machine (other sessions' unlocked work kept the load average
-near 10; the figures under the exclusive lock are in the closing note of issue 21), see the README.
+Measured 2026-12-07 18:11-18:14 UTC on this 2-core machine under the exclusive lock (load average
+1.5 at the start, 2.1 at the end), `--sites 6` with the five flawed pages: corpus sites: gates
+0.448 s per page on the reused page (1.026 s with a fresh context), Lighthouse 11.86 s + pa11y
+2.16 s = 14.02 s: 31.3x (13.7x with fresh contexts); flawed pages: gates 0.506 s, theirs 13.90 s:
+27.5x; all three found the same serious/critical rules with the same element counts on all 11
+pages (color-contrast 25, image-alt 5, label 1 + select-name 1, button-name 1 + link-name 1,
+html-has-lang 1, nothing on the six corpus sites).
 
     .venv/bin/python -m benchmarks.qa_gates                 # all corpus sites and the flawed pages
     .venv/bin/python -m benchmarks.qa_gates --sites 6       # the first six corpus sites
