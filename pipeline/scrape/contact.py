@@ -50,6 +50,7 @@ _OTHERS = re.compile(
     r"powered by|website by|site by|web ?design|erstellt von|gestaltet von|realizzato da",
     re.I,
 )
+_WHATSAPP = re.compile(r"(?:wa\.me/|[?&]phone=)\+?(\d{8,15})\b", re.I)
 # Legal pages name the host, the web agency and the data-protection authority with their contacts.
 LEGAL_PAGE = re.compile(
     r"impressum|imprint|mentions|legal|note-legali|datenschutz|privacy|confidentialit|cookie|agb|cgv|terms", re.I
@@ -155,11 +156,25 @@ def _usable_email(address: str) -> bool:
 
 
 def find_phone(page: Page) -> tuple[str, str] | None:
-    """(number as shown, source): JSON-LD, then a `tel:` link, then a labelled number in text."""
-    for item in _ld_business(page):
-        value = item.get("telephone")
-        if isinstance(value, str) and not placeholder_phone(value):
+    """(number as shown, source): a JSON-LD number the page also shows, then a `tel:` or WhatsApp
+    link or a labelled number in text, then a JSON-LD number the page does not show."""
+    declared = [
+        value
+        for item in _ld_business(page)
+        if isinstance(value := item.get("telephone"), str) and not placeholder_phone(value)
+    ]
+    shown_digits = [digits(text) for text, _ in page.visible_text_nodes() if any(c.isdigit() for c in text)]
+    for value in declared:  # the declared number a visitor also reads on the page
+        if any(digits(value)[-6:] in line for line in shown_digits):
             return _shown_as(page, value), "json-ld"
+    found = _linked_or_written_phone(page)
+    if found:
+        return found
+    return (declared[0].strip(), "json-ld") if declared else None
+
+
+def _linked_or_written_phone(page: Page) -> tuple[str, str] | None:
+    """Microdata, a `tel:` link, a WhatsApp chat link, then a labelled number in the text."""
     for scope in page.soup.find_all(itemprop="telephone"):
         value = clean(str(scope.get("content") or scope.get_text(" ")))
         if value and not placeholder_phone(value):
@@ -172,6 +187,10 @@ def find_phone(page: Page) -> tuple[str, str] | None:
         if shown and digits(shown[0])[-6:] == digits(number)[-6:]:
             return shown[0].strip(), "tel"
         return number, "tel"
+    for a in page.soup.select('a[href*="wa.me/" i], a[href*="whatsapp.com/send" i]', limit=50):
+        chat = _WHATSAPP.search(str(a["href"]))
+        if chat and not placeholder_phone(chat[1]) and not hidden(a) and not _someone_else(a):
+            return f"+{chat[1]}", "whatsapp"
     text_nodes = list(page.visible_text_nodes())
     for i, (text, parent) in enumerate(text_nodes):
         if _PHONE.search(text) and _someone_else(parent):
