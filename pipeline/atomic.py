@@ -96,7 +96,8 @@ def apply(conn: redis.Redis, pipe: Pipeline, guard: Guard | None = None) -> bool
     """Run the commands recorded on `pipe` atomically in one round trip; False when the guard
     did not hold (nothing was written). The recorder is emptied either way."""
     args: list[Any] = [str(guard.generation), guard.stage, guard.state] if guard else ["", "", ""]
-    _flatten(pipe, args)
+    _flatten(pipe.command_stack, args)
+    pipe.reset()
     keys = [guard.lead_key] if guard else ["-"]
     return bool(conn.register_script(_APPLY)(keys=keys, args=args))
 
@@ -121,13 +122,9 @@ def pack_new(pipe: Pipeline, ends: list[int], shared: Sequence[Any] = ()) -> lis
         if end <= start or stack[start][0][0] != "SET":
             raise ValueError("every group starts with the SET that creates its key")
         args.append(end - start)
-        for command, _options in stack[start:end]:
-            args.append(len(command))
-            args.extend(command)
+        _flatten(stack[start:end], args)
         start = end
-    for command, _options in stack[start:]:
-        args.append(len(command))
-        args.extend(command)
+    _flatten(stack[start:], args)
     pipe.reset()
     return args
 
@@ -139,9 +136,9 @@ def run_new(conn: redis.Redis, args: list[Any]) -> list[int]:
     return [int(g) - 1 for g in known]
 
 
-def _flatten(pipe: Pipeline, args: list[Any]) -> None:
-    """Append the commands recorded on `pipe` to `args` (each as its length and arguments); empty `pipe`."""
-    for command, _options in pipe.command_stack:
+def _flatten(stack: Sequence[tuple[Any, Any]], args: list[Any]) -> None:
+    """Append recorded commands (a pipeline's `command_stack` entries) to `args`, each as its
+    length and arguments."""
+    for command, _options in stack:
         args.append(len(command))
         args.extend(command)
-    pipe.reset()

@@ -295,7 +295,7 @@ def _prepare(
         store.save(record, pipe, new=True)  # its first command creates the record: the group's condition
         store.add_run_leads(run_id, [lead.key], pipe)
         if hit is None and not held:
-            writer.write_one(pipe, lead.key, 1, stamp, shared=True)
+            writer.write_one(pipe, lead.key, 1, stamp)
         ends.append(len(pipe))
     writer.register(pipe)
     args = atomic.pack_new(pipe, ends, writer.shared_fields())

@@ -4,10 +4,10 @@ Ingest enqueues thousands of scrape jobs a second; RQ's `enqueue_many` spends mo
 constructing `Job` objects and sends three commands per job. Every job of one stage differs only in
 its id, its pickled arguments, its description and its jittered retry intervals, so `JobWriter`
 asks RQ itself to build one probe job (never sent), keeps RQ's own field mapping as a template,
-and per job fills in exactly those four values: one `HSET` per job plus one `RPUSH` per batch (or per
-job, when ingest creates only the jobs of leads that turn out to be new). The
-result is byte-for-byte the hash RQ would write (checked against the probe when the writer is made,
-and in the tests), so RQ workers, `rq info` and rq-dashboard treat the jobs as their own. If a
+and per job sends exactly those four values: one `HSET` and one `RPUSH` per job, the fields every
+job shares added on the server (`atomic.pack_new`), so ingest creates only the jobs of leads that
+turn out to be new. The result is byte-for-byte the hash RQ would write (checked against the probe
+when the writer is made, and in the tests), so RQ workers, `rq info` and rq-dashboard treat the jobs as their own. If a
 future RQ writes something the template does not understand, the writer refuses to be made and the
 caller falls back to `enqueue_many`.
 """
@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Sequence
 from typing import Any
 
 import redis
 from redis.client import Pipeline
 from rq.serializers import resolve_serializer
-from rq.utils import now, utcformat
 
 from pipeline import queues
 from pipeline.models import Stage
@@ -68,15 +66,6 @@ class JobWriter:
         job_tuple: tuple[Any, ...] = (queues.JOB_FUNC, None, (key, self.stage.value, generation), {})
         return zlib.compress(self._serializer.dumps(job_tuple))
 
-    def write(self, pipe: Pipeline, items: Sequence[tuple[str, int]]) -> None:
-        """Add the jobs `(lead_key, generation)` to `pipe` (not executed): one HSET each, one RPUSH."""
-        if not items:
-            return
-        self.register(pipe)
-        stamp = utcformat(now())
-        ids = [self.write_hash(pipe, key, generation, stamp) for key, generation in items]
-        pipe.rpush(self.queue.key, *ids)
-
     def register(self, pipe: Pipeline) -> None:
         """Add the queue to RQ's set of queues (once per batch is enough)."""
         pipe.sadd(self.queue.redis_queues_keys, self.queue.key)
@@ -85,20 +74,16 @@ class JobWriter:
         """The template's fields that every job of the stage has in common, flat (name, value, ...)."""
         return [item for name, value in self.template.items() if name not in PER_JOB for item in (name, value)]
 
-    def write_one(self, pipe: Pipeline, key: str, generation: int, stamp: str, *, shared: bool = False) -> None:
-        """Add one job (its hash and its place at the end of the queue) to `pipe`; `stamp` is
-        `utcformat(now())` of the batch. `shared`: the hash gets only the per-job fields, for
-        `atomic.apply_new` to add `shared_fields()`."""
-        pipe.rpush(self.queue.key, self.write_hash(pipe, key, generation, stamp, shared=shared))
-
-    def write_hash(self, pipe: Pipeline, key: str, generation: int, stamp: str, *, shared: bool = False) -> str:
-        """Add one job's hash to `pipe`; its id."""
+    def write_one(self, pipe: Pipeline, key: str, generation: int, stamp: str) -> None:
+        """Add one job to `pipe`: its hash with the per-job fields only (`atomic.pack_new` adds
+        `shared_fields()` on the server) and its place at the end of the queue; `stamp` is
+        `utcformat(now())` of the batch."""
         jid = queues.job_id(key, self.stage, generation)
-        mapping: dict[Any, Any] = {} if shared else dict(self.template)
+        mapping: dict[Any, Any] = {}
         mapping["created_at"] = mapping["enqueued_at"] = stamp
         mapping["data"] = self._data(key, generation)
         mapping["description"] = queues.job_description(self.stage, key, generation)
         if self._retry is not None:  # freshly jittered for every job
             mapping["retry_intervals"] = json.dumps(queues.retry_intervals(*self._retry))
         pipe.hset(f"{self.queue.job_class.redis_job_namespace_prefix}{jid}", mapping=mapping)
-        return jid
+        pipe.rpush(self.queue.key, jid)
