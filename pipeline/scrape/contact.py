@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 from bs4 import Tag
 
 from pipeline.scrape.page import Page, clean, hidden, ld_types
+from pipeline.scrape.phones import phone_cue
 
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,24}\b")
 _PLACEHOLDER_MAIL = re.compile(
@@ -205,7 +206,7 @@ def _linked_or_written_phone(page: Page) -> tuple[str, str] | None:
                 continue
             if _NOT_PHONE_BEFORE.search(before.strip()) or _NOT_PHONE_AFTER.match(text[match.end() :]):
                 continue
-            if not (_PHONE_LABEL.search(before.strip()) or shaped):
+            if not (_PHONE_LABEL.search(before.strip()) or (shaped and phone_cue(parent))):
                 continue
             return number, "text"
     return None

@@ -1,0 +1,48 @@
+"""An unlabelled number counts as the business's phone only beside a phone icon or where sites put
+their phone (contact block, footer, header bar): `pipeline.scrape.phones`."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.scrape.contact import find_phone
+from pipeline.scrape.page import Page
+
+NUMBER = "+49 6093 996960"
+
+
+def phone_of(body: str) -> str | None:
+    found = find_phone(Page.parse("http://127.0.0.1/", f"<html><body>{body}</body></html>".encode()))
+    return found[0] if found else None
+
+
+def test_an_unlabelled_number_in_running_text_is_not_a_phone() -> None:
+    body = f"<main><section><p>Unsere Zulassung {NUMBER} gilt seit Jahren.</p></section></main>"
+    assert phone_of(body) is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        f'<main><ul><li><i class="fa fa-mobile" aria-hidden="true"></i> {NUMBER}</li></ul></main>',
+        f'<main><a href="#"><img src="/icons/phone.png" alt=""> <span>{NUMBER}</span></a></main>',
+        f'<main><p><svg class="bi bi-telephone"></svg> {NUMBER}</p></main>',
+        f'<main><p><span class="material-icons">call</span> {NUMBER}</p></main>',
+        f"<main><div><footer><div><p>Hauptstr. 1 - {NUMBER}</p></div></footer></div></main>",
+        f'<main><div id="kontakt"><div class="row"><p>{NUMBER}</p></div></div></main>',
+        f'<div class="header-top"><span>{NUMBER}</span></div>',
+        f"<main><address>Hauptstr. 1<br>{NUMBER}</address></main>",
+    ],
+    ids=["fa-icon", "icon-image", "svg-icon", "material-ligature", "footer", "contact-block", "top-bar", "address"],
+)
+def test_an_unlabelled_number_beside_a_phone_icon_or_in_the_contact_places_is_a_phone(body: str) -> None:
+    assert phone_of(body) == NUMBER
+
+
+def test_a_labelled_number_in_running_text_is_still_a_phone() -> None:
+    assert phone_of(f"<main><p>Reservierung unter Tel. {NUMBER} erbeten.</p></main>") == NUMBER
+
+
+def test_an_icon_that_is_not_a_phone_gives_no_cue() -> None:
+    body = f'<main><p><i class="fa fa-calendar"></i> Aktenzeichen {NUMBER}</p></main>'
+    assert phone_of(body) is None
