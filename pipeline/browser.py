@@ -70,6 +70,35 @@ MOBILE: ViewportSize = {"width": 375, "height": 740}
 SINK_PROXY = "http://127.0.0.1:9"
 # In-memory bundles are served at this origin (`.invalid` is refused by the guard: never fetched).
 BUNDLE_ORIGIN = "http://bundle.invalid/"
+# Chromium keeps only the last --disable-features switch, so ours repeats the list Playwright passes
+# (1.65; tests/test_browser.py fails when a Playwright upgrade changes it) and adds the omnibox's
+# WebUI popups: the new headless mode is the whole browser, and it preloads them in a renderer of
+# their own on the first page of every launch. That renderer and its upkeep in the browser process
+# cost ~1.4 CPU-s per launch and ~0.1 CPU-s per page gated, for a popup no headless page can open.
+PLAYWRIGHT_DISABLED_FEATURES = (
+    "AvoidUnnecessaryBeforeUnloadCheckSync",
+    "DestroyProfileOnBrowserClose",
+    "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable",
+    "LensOverlay",
+    "MediaRouter",
+    "PaintHolding",
+    "ThirdPartyStoragePartitioning",
+    "AvoidCorsURLLoaderRestartOnRedirect",
+    "TcpPortRandomizationWin",
+    "OptimizationHints",
+    "NetworkTimeServiceQuerying",
+    "AimEnabled",
+    "PreconnectToSearch",
+    "msForceBrowserSignIn",
+    "msEdgeUpdateLaunchServicesPreferredVersion",
+)
+DISABLED_FEATURES = (
+    *PLAYWRIGHT_DISABLED_FEATURES,
+    "WebUIOmniboxPopup",
+    "WebUIOmniboxAimPopup",
+    "PreloadTopChromeWebUI",
+)
 CHROMIUM_ARGS = (
     "--no-sandbox",
     "--disable-gpu",
@@ -85,6 +114,7 @@ CHROMIUM_ARGS = (
     "--proxy-bypass-list=<-loopback>",
     "--host-resolver-rules=MAP * ~NOTFOUND",
     "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+    "--disable-features=" + ",".join(DISABLED_FEATURES),
 )
 # Headers a fulfilled response must not repeat: the fetcher already decoded and measured the body.
 _DROPPED_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding", "connection", "keep-alive"})

@@ -4,6 +4,7 @@ fetcher, blocked addresses are refused by the guard's decision, and a crashed br
 from __future__ import annotations
 
 import functools
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.browser import MOBILE, Browser, screenshot_webp
+from pipeline.browser import MOBILE, PLAYWRIGHT_DISABLED_FEATURES, Browser, screenshot_webp
 from pipeline.errors import BlockedAddress, PermanentError, TransientError
 from tests.support.browser import browser_settings, chromium_pids, kill_chromium
 from tests.support.resolver import loopback_only
@@ -212,3 +213,29 @@ def test_a_reused_page_leaves_nothing_of_one_site_for_the_next(guarded_browser: 
         with guarded_browser.reused(f"{site.url}b", javascript=True) as tab:
             assert tab.page.evaluate(_LOOKER) == [None, None, None, "", "", None, [], [], 0]
             assert [r.url for r in tab.requests] == [f"{site.url}b"]  # its own request log
+
+
+def test_our_disabled_features_keep_playwrights_own() -> None:
+    """Chromium keeps only the last --disable-features: ours must repeat every feature Playwright
+    disables (a Playwright upgrade that changes its list fails here until ours follows)."""
+    from playwright._impl._driver import compute_driver_executable
+
+    bundle = Path(compute_driver_executable()[1]).parent / "lib" / "coreBundle.js"
+    found = re.search(r"disabledFeatures = \[(.*?)\]\.filter", bundle.read_text(), re.DOTALL)
+    assert found, f"Playwright's disabled features not found in {bundle}"
+    theirs = re.findall(r'^\s*"(\w+)",?\s*$', found.group(1), re.MULTILINE)
+    assert theirs
+    assert set(theirs) == set(PLAYWRIGHT_DISABLED_FEATURES)
+
+
+def test_no_omnibox_popup_is_preloaded(guarded_browser: Browser) -> None:
+    """The headless browser runs no WebUI of its own beside the pages (its omnibox popups cost a
+    renderer per launch)."""
+    with counting() as site:
+        site.pages["/"] = (200, "text/html", b"<!doctype html><title>ok</title>")
+        with guarded_browser.page(site.url) as page:
+            assert page.title() == "ok"
+            session = page.context.browser.new_browser_cdp_session()  # type: ignore[union-attr]
+            targets = session.send("Target.getTargets")["targetInfos"]
+            session.detach()
+    assert [t["url"] for t in targets if t["type"] != "page"] == []
