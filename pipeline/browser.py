@@ -71,10 +71,11 @@ SINK_PROXY = "http://127.0.0.1:9"
 # In-memory bundles are served at this origin (`.invalid` is refused by the guard: never fetched).
 BUNDLE_ORIGIN = "http://bundle.invalid/"
 # Chromium keeps only the last --disable-features switch, so ours repeats the list Playwright passes
-# (1.65; tests/test_browser.py fails when a Playwright upgrade changes it) and adds the omnibox's
-# WebUI popups: the new headless mode is the whole browser, and it preloads them in a renderer of
-# their own on the first page of every launch. That renderer and its upkeep in the browser process
-# cost ~1.4 CPU-s per launch and ~0.1 CPU-s per page gated, for a popup no headless page can open.
+# (1.65; tests/test_browser.py fails when a Playwright upgrade changes it) and adds what the new
+# headless mode (the whole browser) runs for a person at a screen: the omnibox's WebUI popups, which
+# it preloads in a renderer of their own on the first page of every launch (that renderer and its
+# upkeep in the browser process: ~1.4 CPU-s per launch and ~0.1 CPU-s per page gated), and
+# Translate's language detection of every page loaded (~0.04 CPU-s a page).
 PLAYWRIGHT_DISABLED_FEATURES = (
     "AvoidUnnecessaryBeforeUnloadCheckSync",
     "DestroyProfileOnBrowserClose",
@@ -98,6 +99,7 @@ DISABLED_FEATURES = (
     "WebUIOmniboxPopup",
     "WebUIOmniboxAimPopup",
     "PreloadTopChromeWebUI",
+    "Translate",
 )
 CHROMIUM_ARGS = (
     "--no-sandbox",
