@@ -127,7 +127,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="pl-bench-", dir="/tmp"))
     settings = Settings(var_dir=work / "redis-var")
     url = redis_conn.start_embedded(settings)
-    conn = redis.Redis.from_url(url)
+    conn = redis.Redis.from_url(url, socket_timeout=120)  # a FLUSHALL of 1M rows under load takes > 5 s
     try:
         csv_path = work / "leads.csv"
         make_csv(csv_path, args.rows)
