@@ -157,14 +157,15 @@ def _records(fh: io.TextIOWrapper, csv_file: CsvFile) -> Iterator[Record]:
                 raise InputError(f"{path}: not a readable CSV (line {reader.line_num}: {exc})") from None
             yield Record(row, [], f"a field is over the field limit of {csv.field_size_limit()} characters")
             continue
-        if not any(c.strip() for c in cells):
+        joined = "".join(cells)  # one scan of the row for the checks below
+        if not joined.strip():
             continue
-        if any(_OVERLONG in c for c in cells):
-            yield Record(row, [], f"a line is longer than {MAX_LINE_CHARS} characters")
-        elif any("\0" in c for c in cells):
-            yield Record(row, [c.replace("\0", "") for c in cells], "a NUL byte in the row (binary data?)")
-        else:
+        if "\0" not in joined:
             yield Record(row, cells)
+        elif any(_OVERLONG in c for c in cells):
+            yield Record(row, [], f"a line is longer than {MAX_LINE_CHARS} characters")
+        else:
+            yield Record(row, [c.replace("\0", "") for c in cells], "a NUL byte in the row (binary data?)")
 
 
 def _bounded_lines(fh: io.TextIOWrapper) -> Iterator[str]:

@@ -14,7 +14,6 @@ caller falls back to `enqueue_many`.
 
 from __future__ import annotations
 
-import json
 import zlib
 from typing import Any
 
@@ -84,6 +83,7 @@ class JobWriter:
         mapping["data"] = self._data(key, generation)
         mapping["description"] = queues.job_description(self.stage, key, generation)
         if self._retry is not None:  # freshly jittered for every job
-            mapping["retry_intervals"] = json.dumps(queues.retry_intervals(*self._retry))
+            # what RQ's json.dumps writes for a list of ints, at a fraction of its cost
+            mapping["retry_intervals"] = "[" + ", ".join(map(str, queues.retry_intervals(*self._retry))) + "]"
         pipe.hset(f"{self.queue.job_class.redis_job_namespace_prefix}{jid}", mapping=mapping)
         pipe.rpush(self.queue.key, jid)

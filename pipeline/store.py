@@ -81,7 +81,8 @@ class Store:
             self.save(record, own, new=new)
             atomic.apply(self.conn, own)
             return
-        pipe.set(lead_key(record.key), record.model_dump_json())
+        # a bare SET: redis-py's `set` spends more on its option handling than the command costs
+        pipe.execute_command("SET", lead_key(record.key), record.model_dump_json())  # type: ignore[no-untyped-call]
         if not new:
             for state in LeadState:
                 if state != record.state:

@@ -38,12 +38,17 @@ class Suppression(BaseModel):
 
 
 _BAD_CHAR = re.compile(r"[\s\x00-\x1f]")
+# An ASCII address whose domain labels are 1-63 letters, digits and inner hyphens: its IDNA form is
+# itself, so `normalise` returns it as it is (ingest checks every lead's address against the list).
+_PLAIN_ADDRESS = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~.-]+@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}")
 
 
 def normalise(entry: str) -> tuple[Literal["address", "domain"], str]:
     """`user@host` is an address, `host` or `@host` a whole domain; both lower-cased, the domain in
     its ASCII (punycode) form. InputError for anything else."""
     raw = entry.strip().lower()
+    if _PLAIN_ADDRESS.fullmatch(raw):  # most entries: nothing below would change or refuse them
+        return "address", raw
     if not raw or _BAD_CHAR.search(raw) or raw.count("@") > 1:
         raise InputError(f"not an address or domain: {entry!r}")
     local, _, domain = raw.rpartition("@")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 import redis
 from click.testing import CliRunner
+from hypothesis import example, given
+from hypothesis import settings as settings_
+from hypothesis import strategies as st
 
 from pipeline import ingest, suppression
 from pipeline.cli import cli
@@ -76,3 +80,39 @@ def test_ingest_ends_suppressed_leads_at_once_and_counts_them(
     from pipeline.queues import stage_queue
 
     assert stage_queue(conn, "scrape").count == 1
+
+
+_ENTRY_CHARS = "abcXYZ019.-_+@ \t\x00é.."
+
+
+@given(st.text(alphabet=_ENTRY_CHARS, max_size=30) | st.from_regex(r"[a-z.+-]{1,8}@[a-z0-9.-]{1,70}", fullmatch=True))
+@settings_(max_examples=400, deadline=None, derandomize=True)
+@example("Owner@Shop.Example.com")
+@example("a@shop.example.com.")
+@example("a@" + "b" * 64 + ".com")
+@example("a@" + "b" * 63 + ".com")
+@example("a@b..cd")
+@example("a@-b.cd")
+@example(" a@b.cd ")
+@example("a b@c.de")
+@example("a@@b.cd")
+@example("a@bäcker.de")
+@example("@shop.example.com")
+@example("a@b.c")
+@example("a@b.cd-")
+def test_the_fast_path_for_plain_addresses_gives_what_the_full_check_gives(entry: str) -> None:
+    def full(value: str) -> object:
+        saved = suppression._PLAIN_ADDRESS
+        suppression._PLAIN_ADDRESS = re.compile(r"(?!)")  # matches nothing: always the full check
+        try:
+            return suppression.normalise(value)
+        except InputError as exc:
+            return str(exc)
+        finally:
+            suppression._PLAIN_ADDRESS = saved
+
+    try:
+        fast: object = suppression.normalise(entry)
+    except InputError as exc:
+        fast = str(exc)
+    assert fast == full(entry)
