@@ -14,17 +14,17 @@ import hashlib
 import io
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import redis
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from rq.utils import now, utcformat
 
-from pipeline import atomic, csvfile, drift, suppression
+from pipeline import atomic, csvfile, drift, rowcheck, suppression
 from pipeline.errors import InputError
 from pipeline.jobwriter import JobWriter
 from pipeline.models import LeadInput, LeadRecord, LeadState, RunRecord, Stage, utcnow
@@ -32,7 +32,6 @@ from pipeline.settings import Settings
 from pipeline.store import Store
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_FIELDS = frozenset(LeadInput.model_fields)
 
 
 class IngestReport(BaseModel):
@@ -66,7 +65,7 @@ class _Rejects:
         self._fh: io.TextIOWrapper | None = None
         self._csv: Any = None
 
-    def add(self, row: int, field: str, reason: str, cells: list[str]) -> None:
+    def add(self, row: int, field: str, reason: str, cells: Sequence[str]) -> None:
         """Record one rejected row with its original values (neutralised)."""
         if self._csv is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -81,19 +80,6 @@ class _Rejects:
             return None
         self._fh.close()
         return str(self.path)
-
-
-def _reasons(exc: ValidationError) -> tuple[str, str]:
-    fields, reasons = [], []
-    for err in exc.errors():
-        field = str(err["loc"][0]) if err["loc"] else "row"
-        msg = err["msg"].removeprefix("Value error, ")
-        if field == "row" and ": " in msg:
-            field, msg = msg.split(": ", 1)
-        if field not in fields:
-            fields.append(field)
-        reasons.append(f"{field}: {msg}")
-    return ";".join(fields), "; ".join(reasons)
 
 
 def new_run_id(source: Path) -> str:
@@ -133,14 +119,12 @@ def ingest_file(
     prepare = functools.partial(_prepare, conn, store, JobWriter(conn, Stage.SCRAPE, settings), run.run_id, held=held)
     writer = _BatchWriter(prepare, report, known)
     try:
-        for record in csvfile.records(header):
-            checked = _check(record, header, context)
-            if not isinstance(checked, LeadInput):
-                field, reason = checked
-                rejects.add(record.row, field, reason, record.cells)
+        for checked in rowcheck.checked_rows(header, context):
+            lead = checked.lead
+            if lead is None:
+                rejects.add(checked.row, checked.field, checked.reason, checked.cells)
                 report.rejected += 1
                 continue
-            lead = checked
             report.accepted += 1
             if lead.key in seen:
                 report.duplicate += 1
@@ -153,7 +137,7 @@ def ingest_file(
                 # the next batch's look-up counts as a duplicate all the same
                 batch, seen = [], set()
                 if progress is not None:
-                    progress(record.row)
+                    progress(checked.row)
         writer.submit(batch)
     finally:
         writer.close()
@@ -172,20 +156,6 @@ def ingest_file(
     return report
 
 
-def _check(record: csvfile.Record, header: csvfile.CsvFile, context: dict[str, Any]) -> LeadInput | tuple[str, str]:
-    """A valid lead, or the (field, reason) that rejects the row."""
-    if record.problem:
-        return "row", record.problem
-    cells = record.cells
-    if len(cells) > len(header.names):
-        return "row", f"{len(cells)} cells but the header has {len(header.names)}"
-    data = {f: cells[i] for f, i in header.columns.items() if f in _FIELDS and i < len(cells)}
-    try:
-        return LeadInput.model_validate(data, context=context)
-    except ValidationError as exc:
-        return _reasons(exc)
-
-
 def _drift_hold(
     conn: redis.Redis, settings: Settings, path: Path, header: csvfile.CsvFile, context: dict[str, Any]
 ) -> str | None:
@@ -197,7 +167,7 @@ def _drift_hold(
     for i, record in enumerate(csvfile.records(header)):
         if i >= settings.drift_sample_rows:
             break
-        tally.add(record.cells, not isinstance(_check(record, header, context), LeadInput))
+        tally.add(record.cells, rowcheck.check(record, header, context).lead is None)
     profile, key = tally.profile(), drift.history_key(path)
     reasons = drift.judge(profile, drift.load_history(conn, key), settings)
     if reasons:
