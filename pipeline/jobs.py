@@ -1,7 +1,7 @@
 """The one job entry every stage runs through, and the failure callback that dead-letters leads.
 
 `run_stage` loads the lead, calls the stage adapter, classifies errors, and then stores the output,
-moves the lead's state and enqueues the next stage in one Redis transaction (MULTI/EXEC).
+moves the lead's state and enqueues the next stage in one atomic Redis call (`pipeline.atomic`).
 `on_job_failure` runs on every failed attempt: the lead is `retrying` while RQ has retries left,
 `dead` once the job sits in FailedJobRegistry (the dead-letter queue).
 """
@@ -21,7 +21,7 @@ from rq.exceptions import AbandonedJobError
 from rq.job import Job
 from rq.timeouts import JobTimeoutException
 
-from pipeline import atomic, breaker, metrics, queues, runtime
+from pipeline import atomic, breaker, jobwriter, metrics, runtime
 from pipeline.errors import AmbiguousSend, Deferred, PermanentError, TransientError
 from pipeline.logs import context
 from pipeline.models import LeadRecord, LeadState, SiteBundle, Stage
@@ -211,11 +211,11 @@ def _exec_commit(
     nxt = stage.next
     pipe = atomic.recorder(conn)
     store.put_output(record.key, stage, output, pipe)
-    store.save(record, pipe)
+    store.save(record, pipe, previous=LeadState.RUNNING)  # what the guard below checks
     metrics.count_job(pipe, stage.value, outcome.split(" ")[0].replace("next", "done"), seconds)
     breaker.record_success(pipe, stage.value, settings)
     if outcome.startswith("next") and nxt is not None:
-        queues.enqueue(conn, nxt, [(record.key, record.generation)], settings, pipe)
+        jobwriter.enqueue_one(conn, nxt, record.key, record.generation, settings, pipe)
     guard = atomic.Guard(lead_key(record.key), record.generation, stage.value, LeadState.RUNNING.value)
     return atomic.apply(conn, pipe, guard)
 

@@ -20,6 +20,7 @@ from typing import Any
 import redis
 from redis.client import Pipeline
 from rq.serializers import resolve_serializer
+from rq.utils import now, utcformat
 
 from pipeline import queues
 from pipeline.models import Stage
@@ -44,6 +45,7 @@ class JobWriter:
         commands = [list(args) for args, _ in probe_pipe.command_stack]
         probe_pipe.reset()
         self.template = self._template_from(commands)
+        self._shared = {name: value for name, value in self.template.items() if name not in PER_JOB}
         params = queues.retry_params(stage, settings)
         self._retry = params if params[0] > 0 else None
 
@@ -71,19 +73,47 @@ class JobWriter:
 
     def shared_fields(self) -> list[Any]:
         """The template's fields that every job of the stage has in common, flat (name, value, ...)."""
-        return [item for name, value in self.template.items() if name not in PER_JOB for item in (name, value)]
+        return [item for name, value in self._shared.items() for item in (name, value)]
 
     def write_one(self, pipe: Pipeline, key: str, generation: int, stamp: str) -> None:
         """Add one job to `pipe`: its hash with the per-job fields only (`atomic.pack_new` adds
         `shared_fields()` on the server) and its place at the end of the queue; `stamp` is
         `utcformat(now())` of the batch."""
-        jid = queues.job_id(key, self.stage, generation)
-        mapping: dict[Any, Any] = {}
-        mapping["created_at"] = mapping["enqueued_at"] = stamp
+        self._write(pipe, key, generation, self._per_job(key, generation, stamp))
+
+    def write_full(self, pipe: Pipeline, key: str, generation: int) -> None:
+        """Add one job to `pipe` with every field RQ writes, its queue registered: what
+        `queues.enqueue` records for one job, without building RQ's `Job` (a stage's commit)."""
+        self.register(pipe)
+        self._write(pipe, key, generation, self._shared | self._per_job(key, generation, utcformat(now())))
+
+    def _per_job(self, key: str, generation: int, stamp: str) -> dict[Any, Any]:
+        mapping: dict[Any, Any] = {"created_at": stamp, "enqueued_at": stamp}
         mapping["data"] = self._data(key, generation)
         mapping["description"] = queues.job_description(self.stage, key, generation)
         if self._retry is not None:  # freshly jittered for every job
             # what RQ's json.dumps writes for a list of ints, at a fraction of its cost
             mapping["retry_intervals"] = "[" + ", ".join(map(str, queues.retry_intervals(*self._retry))) + "]"
+        return mapping
+
+    def _write(self, pipe: Pipeline, key: str, generation: int, mapping: dict[Any, Any]) -> None:
+        jid = queues.job_id(key, self.stage, generation)
         pipe.hset(f"{self.queue.job_class.redis_job_namespace_prefix}{jid}", mapping=mapping)
         pipe.rpush(self.queue.key, jid)
+
+
+_WRITERS: dict[Stage, JobWriter] = {}
+
+
+def enqueue_one(conn: redis.Redis, stage: Stage, key: str, generation: int, settings: Settings, pipe: Pipeline) -> None:
+    """Record one stage job on `pipe` as `queues.enqueue` would, through a writer kept for the
+    process (a worker enqueues the next stage of every lead it finishes: RQ's `Job` costs more
+    than the rest of the commit). RQ's own enqueue when the writer cannot reproduce RQ's job."""
+    writer = _WRITERS.get(stage)
+    if writer is None or writer.settings is not settings:
+        try:
+            writer = _WRITERS[stage] = JobWriter(conn, stage, settings)
+        except TemplateMismatch:
+            queues.enqueue(conn, stage, [(key, generation)], settings, pipe)
+            return
+    writer.write_full(pipe, key, generation)

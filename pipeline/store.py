@@ -73,18 +73,21 @@ class Store:
         raw = self.conn.get(lead_key(key))
         return LeadRecord.model_validate_json(raw) if raw else None
 
-    def save(self, record: LeadRecord, pipe: Conn | None = None, *, new: bool = False) -> None:
-        """Write a lead record and keep the state index in step (`new`: a record never saved
-        before is in no other state's set, so none needs cleaning)."""
+    def save(
+        self, record: LeadRecord, pipe: Conn | None = None, *, new: bool = False, previous: LeadState | None = None
+    ) -> None:
+        """Write a lead record and keep the state index in step. `new`: a record never saved before
+        is in no other state's set, so none needs cleaning; `previous`: the state the stored record
+        is known to be in (a guarded commit checked it), the only set to clean."""
         if pipe is None:  # one atomic round trip (see `pipeline.atomic`)
             own = atomic.recorder(self.conn)
-            self.save(record, own, new=new)
+            self.save(record, own, new=new, previous=previous)
             atomic.apply(self.conn, own)
             return
         # a bare SET: redis-py's `set` spends more on its option handling than the command costs
         pipe.execute_command("SET", lead_key(record.key), record.model_dump_json())  # type: ignore[no-untyped-call]
         if not new:
-            for state in LeadState:
+            for state in LeadState if previous is None else (previous,):
                 if state != record.state:
                     pipe.srem(state_key(state), record.key)
         pipe.sadd(state_key(record.state), record.key)

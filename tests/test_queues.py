@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rq.job import Job
 
-from pipeline import ingest
+from pipeline import atomic, ingest, jobwriter
 from pipeline.models import Stage
 from pipeline.queues import JOB_FUNC, enqueue, job_id, parse_job_id, retry_intervals, stage_queue
 from pipeline.settings import Settings
@@ -73,3 +73,26 @@ def test_ingest_writes_each_scrape_job_as_rq_itself_writes_it(
     job = Job.fetch(jid, connection=conn)
     assert (job.func_name, job.args) == (JOB_FUNC, (key, "scrape", 1))
     assert stage_queue(conn, Stage.SCRAPE).job_ids == [jid, jid]  # ours, then RQ's push of the same id
+
+
+@pytest.mark.parametrize("stage", [Stage.BUILD, Stage.EMAIL])
+def test_a_commit_enqueues_the_next_stage_as_rq_itself_enqueues_it(
+    conn: redis.Redis, settings: Settings, stage: Stage
+) -> None:
+    key = "0123456789abcdef"
+    jid = job_id(key, stage, 3)
+    pipe = atomic.recorder(conn)
+    jobwriter.enqueue_one(conn, stage, key, 3, settings, pipe)
+    atomic.apply(conn, pipe)
+    ours = conn.hgetall(f"rq:job:{jid}")
+    conn.delete(f"rq:job:{jid}")
+    enqueue(conn, stage, [(key, 3)], settings)  # RQ's own enqueue_many
+    theirs = conn.hgetall(f"rq:job:{jid}")
+
+    per_job = {b"created_at", b"enqueued_at", b"retry_intervals"}  # timestamps, fresh jitter
+    assert ours.keys() == theirs.keys()
+    assert {k: v for k, v in ours.items() if k not in per_job} == {k: v for k, v in theirs.items() if k not in per_job}
+    job = Job.fetch(jid, connection=conn)
+    assert (job.func_name, job.args, job.origin) == (JOB_FUNC, (key, stage.value, 3), stage.value)
+    assert stage_queue(conn, stage).job_ids == [jid, jid]  # ours, then RQ's push of the same id
+    assert conn.smembers("rq:queues") == {f"rq:queue:{stage.value}".encode()}
