@@ -18,10 +18,10 @@ pytestmark = pytest.mark.timeout(600)
 
 # Measured with `python benchmarks/brand_accuracy.py --render off` (rates) on 28 tuning and 21
 # held-out sites (tune: name 28, logo 26, primary 26, tagline 26 of 28, email∅ 16/16, phone∅ 8/8;
-# held-out: name 19, logo 17, primary 19, tagline 12 of 21, email∅ 11/11, phone∅ 3/5), minus one site.
+# held-out: name 19, logo 17, primary 19, tagline 12 of 21, email∅ 11/11, phone∅ 4/5), minus one site.
 FLOORS: dict[str, dict[str, float]] = {
     "tune": {"name": 0.96, "logo": 0.89, "primary": 0.89, "tagline": 0.89, "email∅": 0.93, "phone∅": 0.87},
-    "heldout": {"name": 0.85, "logo": 0.76, "primary": 0.85, "tagline": 0.52, "email∅": 0.9, "phone∅": 0.4},
+    "heldout": {"name": 0.85, "logo": 0.76, "primary": 0.85, "tagline": 0.52, "email∅": 0.9, "phone∅": 0.6},
 }
 SHARED = sorted(p.name for p in (CORPUS / "sites").iterdir()) if (CORPUS / "sites").is_dir() else []
 
