@@ -525,13 +525,7 @@ def screenshot_webp(
                 cdp.detach()
         return _viewport_webp(shot["data"], quality)
     png = page.screenshot(full_page=full_page, type="png", animations="disabled")
-    # through the one capped decoder: a hostile page can be made enormous (raises UnsafeAsset)
-    img = raster.decode(png, max_pixels=SCREENSHOT_MAX_PIXELS).convert("RGB")
-    if max_width and img.width > max_width:
-        img = img.resize((max_width, max(1, round(img.height * max_width / img.width))), Image.Resampling.LANCZOS)
-    out = io.BytesIO()
-    img.save(out, format="WEBP", quality=quality, method=4)
-    return out.getvalue()
+    return _webp(png, quality, method=4, max_width=max_width)
 
 
 # Chromium encodes a near-lossless JPEG, and this process the WebP at libwebp's fastest method:
@@ -541,9 +535,17 @@ _VIEWPORT_CAPTURE = {"format": "jpeg", "quality": 95}
 
 
 def _viewport_webp(data_b64: str, quality: int) -> bytes:
-    img = raster.decode(base64.b64decode(data_b64), max_pixels=SCREENSHOT_MAX_PIXELS).convert("RGB")
+    return _webp(base64.b64decode(data_b64), quality, method=0)
+
+
+def _webp(raw: bytes, quality: int, *, method: int, max_width: int | None = None) -> bytes:
+    """A captured image as WebP, optionally scaled down to `max_width` pixels."""
+    # through the one capped decoder: a hostile page can be made enormous (raises UnsafeAsset)
+    img = raster.decode(raw, max_pixels=SCREENSHOT_MAX_PIXELS).convert("RGB")
+    if max_width and img.width > max_width:
+        img = img.resize((max_width, max(1, round(img.height * max_width / img.width))), Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    img.save(out, format="WEBP", quality=quality, method=0)
+    img.save(out, format="WEBP", quality=quality, method=method)
     return out.getvalue()
 
 
@@ -558,7 +560,7 @@ def screenshot_later(tab: Tab, *, quality: int = 75) -> Callable[[], bytes]:
     try:
         loop, impl, wait = session._loop, session._impl_obj, session._sync
     except AttributeError:  # another Playwright: no pending calls, take it now
-        shot = _viewport_webp(session.send("Page.captureScreenshot", _VIEWPORT_CAPTURE)["data"], quality)
+        shot = screenshot_webp(tab.page, quality=quality, session=session)
         return lambda: shot
     task = loop.create_task(impl.send("Page.captureScreenshot", _VIEWPORT_CAPTURE, None))
     wait(asyncio.sleep(0))  # one turn of the driver's loop: the request leaves now

@@ -6,7 +6,8 @@ its id, its pickled arguments, its description and its jittered retry intervals,
 asks RQ itself to build one probe job (never sent), keeps RQ's own field mapping as a template,
 and per job sends exactly those four values: one `HSET` and one `RPUSH` per job, the fields every
 job shares added on the server (`atomic.pack_new`), so ingest creates only the jobs of leads that
-turn out to be new. The result is byte-for-byte the hash RQ would write (checked against the probe
+turn out to be new; a stage's commit writes its one next job whole (`enqueue_one`), skipping RQ's
+`Job` there too. The result is byte-for-byte the hash RQ would write (checked against the probe
 when the writer is made, and in the tests), so RQ workers, `rq info` and rq-dashboard treat the jobs as their own. If a
 future RQ writes something the template does not understand, the writer refuses to be made and the
 caller falls back to `enqueue_many`.
