@@ -1,5 +1,8 @@
 """Typed data of the pipeline: the CSV row, the lead record, stage outputs and run records.
 
+The scrape stage's output, `BrandProfile` and its parts, lives in `pipeline.brand` and is
+re-exported here.
+
 Stage outputs are stored with `model_dump(mode="json")`; jobs carry only a lead key, a stage and a
 generation, never these objects.
 """
@@ -17,6 +20,13 @@ from urllib.parse import urlsplit, urlunsplit
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from pipeline.brand import BrandProfile as BrandProfile
+from pipeline.brand import HoursRow as HoursRow
+from pipeline.brand import LogoAsset as LogoAsset
+from pipeline.brand import Palette as Palette
+from pipeline.brand import Photo as Photo
+from pipeline.brand import ServiceItem as ServiceItem
+from pipeline.brand import Testimonial as Testimonial
 from pipeline.netguard import host_block_reason
 
 
@@ -194,88 +204,6 @@ class LeadInput(BaseModel):
     def key(self) -> str:
         """The lead key (see `lead_key_for`), computed once: ingest asks for it several times a row."""
         return lead_key_for(self.website, self.email)
-
-
-class LogoAsset(BaseModel):
-    """A logo ready to embed: bytes (base64) already re-encoded or sanitised by the scraper."""
-
-    media_type: str
-    data_b64: str
-    source: str = Field(description="Where it came from: header-img, inline-svg, og:image, monogram, ...")
-    url: str | None = None
-    width: int | None = None
-    height: int | None = None
-    sha256: str | None = Field(None, description="Hash of the stored bytes (after re-encoding/sanitising).")
-
-
-class Palette(BaseModel):
-    """Brand colours as `#rrggbb`."""
-
-    primary: str = "#1f4e79"
-    secondary: str | None = None
-    colors: list[str] = Field(default_factory=list)
-
-
-class Photo(BaseModel):
-    """A photo of the business from its own site, re-encoded by the scraper (WebP, size-capped)."""
-
-    media_type: str = "image/webp"
-    data_b64: str
-    alt: str = Field("", description="The page's own alt text (or caption); empty when it gave none.")
-    url: str | None = None
-    width: int
-    height: int
-    sha256: str | None = None
-
-
-class ServiceItem(BaseModel):
-    """One service as the site names it, with its description when the site gives one."""
-
-    title: str
-    description: str = ""
-
-
-class HoursRow(BaseModel):
-    """One line of opening hours: days and times as found (`days` day codes Mo..Su when known)."""
-
-    days: str
-    times: str
-    codes: list[str] = Field(default_factory=list, description="Day codes Mo Tu We Th Fr Sa Su, for translation.")
-
-
-class Testimonial(BaseModel):
-    """A customer's words quoted on the business's own site."""
-
-    quote: str
-    author: str = ""
-
-
-class BrandProfile(BaseModel):
-    """What the scrape stage learned about a business; `degraded` lists every fallback that fired."""
-
-    name: str
-    website: str
-    tagline: str | None = None
-    logo: LogoAsset | None = None
-    palette: Palette = Field(default_factory=Palette)
-    phone: str | None = None
-    email: str | None = None
-    address: str | None = None
-    social: list[str] = Field(default_factory=list)
-    language: str | None = None
-    paragraphs: list[str] = Field(default_factory=list)
-    services: list[str] = Field(default_factory=list)
-    category: str | None = None
-    photos: list[Photo] = Field(default_factory=list, description="The business's own photos, best first.")
-    service_items: list[ServiceItem] = Field(default_factory=list, description="Services with descriptions.")
-    hours: list[HoursRow] = Field(default_factory=list)
-    testimonials: list[Testimonial] = Field(default_factory=list)
-    sources: dict[str, str] = Field(default_factory=dict, description="field → where it came from")
-    degraded: list[str] = Field(default_factory=list)
-    pages_fetched: list[str] = Field(default_factory=list)
-    notes: list[str] = Field(
-        default_factory=list, description="Non-fatal problems met while scraping (a page or asset that failed)."
-    )
 
 
 class SiteBundle(BaseModel):
