@@ -5,20 +5,25 @@ passed down; stages never read `os.environ`. Every field is `PIPELINE_<NAME>` in
 
 Per-stage fields (`PerStageInt`, a dict keyed by stage) merge over their defaults: the JSON
 `{"email": 5}` changes only the email stage, a bare number applies to every stage, and a key that is
-not a stage is an error. A relative `var_dir` is anchored at the project checkout, never at the
-current directory."""
+not a stage is an error (the helpers are in `pipeline.perstage`, re-exported here). A relative
+`var_dir` is anchored at the project checkout, never at the current directory."""
 
 from __future__ import annotations
 
-import difflib
-import json
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-STAGES: tuple[str, ...] = ("scrape", "build", "deploy", "qa", "email")
+from pipeline.perstage import PER_STAGE as PER_STAGE
+from pipeline.perstage import STAGES as STAGES
+from pipeline.perstage import PerStageInt as PerStageInt
+from pipeline.perstage import PerStageStrategy as PerStageStrategy
+from pipeline.perstage import RetryStrategy as RetryStrategy
+from pipeline.perstage import merge_stage_values as merge_stage_values
+from pipeline.perstage import suggest as suggest
+
 PROJECT_ROOT = (
     Path(__file__).resolve().parents[1]
     if (Path(__file__).resolve().parents[1] / "pyproject.toml").exists()
@@ -27,46 +32,8 @@ PROJECT_ROOT = (
 """The checkout holding `pipeline/` (and the Procfile, `.env`, `var/`): relative paths start here."""
 
 
-class _PerStage:
-    """Marks a field as a per-stage map that merges over its default."""
-
-
-PER_STAGE = _PerStage()
-PerStageInt = Annotated[dict[str, int], NoDecode, PER_STAGE]
-"""A per-stage integer: JSON object keyed by stage (merged over the defaults) or one number for all."""
-RetryStrategy = Literal["fixed", "linear", "exponential"]
-PerStageStrategy = Annotated[dict[str, RetryStrategy], NoDecode, PER_STAGE]
-"""A per-stage retry strategy: JSON object keyed by stage, or one word for all."""
-
-
 def _exponential_everywhere() -> dict[str, RetryStrategy]:
     return dict.fromkeys(STAGES, "exponential")
-
-
-def suggest(word: str, choices: Any) -> str:
-    """` (did you mean 'x'?)` for the closest of `choices`, or nothing."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def merge_stage_values(value: Any, default: dict[str, Any]) -> dict[str, Any]:
-    """A per-stage value merged over `default`: a dict names some stages, a scalar means all."""
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            value = json.loads(text) if text else {}
-        except json.JSONDecodeError:
-            if text.startswith("{"):
-                raise ValueError("not valid JSON") from None
-            value = text  # a bare word (a retry strategy) for every stage
-    if isinstance(value, bool) or not isinstance(value, int | float | str | dict):
-        raise ValueError(f"got {type(value).__name__}")
-    if not isinstance(value, dict):
-        return dict.fromkeys(STAGES, value)
-    for key in value:
-        if key not in STAGES:
-            raise ValueError(f"unknown stage {key!r}{suggest(str(key), STAGES)}")
-    return {**default, **value}
 
 
 class Settings(BaseSettings):
