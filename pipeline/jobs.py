@@ -12,7 +12,7 @@ import logging
 import math
 import time
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 import redis
 from pydantic import BaseModel
@@ -147,7 +147,20 @@ def _commit(
         record.state, record.stage, record.last_error = LeadState.QUEUED, nxt, None
         record.note("done", f"next: {nxt.value}", stage, job=job_id, seconds=seconds)
         outcome = f"next {nxt.value}"
-    return _commit_with_retries(conn, store, settings, record, stage, result.output, outcome, seconds)
+    return _commit_with_retries(_Commit(conn, store, settings, record, stage, result.output, outcome, seconds))
+
+
+class _Commit(NamedTuple):
+    """One stage's commit: where it goes, the lead as it moves on, the stage's output and outcome."""
+
+    conn: redis.Redis
+    store: Store
+    settings: Settings
+    record: LeadRecord
+    stage: Stage
+    output: BaseModel
+    outcome: str
+    seconds: float
 
 
 # A commit whose EXEC did not reach Redis (or whose reply was lost) is tried this many times, with
@@ -155,21 +168,13 @@ def _commit(
 COMMIT_ATTEMPTS = 5
 
 
-def _commit_with_retries(
-    conn: redis.Redis,
-    store: Store,
-    settings: Settings,
-    record: LeadRecord,
-    stage: Stage,
-    output: BaseModel,
-    outcome: str,
-    seconds: float,
-) -> str:
+def _commit_with_retries(commit: _Commit) -> str:
     """Run the commit. A connection error (the request or its reply lost) leaves the outcome
     unknown: the lead is read again. Our own record there means the commit landed (only the reply
     was lost); a lead that is still ours means nothing was committed: try again; anything else:
     superseded. (Under WATCH/EXEC, redis-py reported a dropped connection as `WatchError`, "the
     lead changed": the one-call commit of `pipeline.atomic` has no such ambiguity.)"""
+    record, outcome = commit.record, commit.outcome
     last: Exception | None = None
     events = list(record.history)  # a save hands them to the trail: keep them for another attempt
     for attempt in range(COMMIT_ATTEMPTS):
@@ -177,15 +182,15 @@ def _commit_with_retries(
         try:
             if attempt:
                 time.sleep(min(2.0, 0.1 * 2**attempt))
-                current = store.get(record.key)
+                current = commit.store.get(record.key)
                 if _is_our_commit(current, record):
                     log.info("stage done: %s (commit confirmed after: %s)", outcome, last)
                     return outcome
-                if not _still_ours(current, record.generation, stage):
+                if not _still_ours(current, record.generation, commit.stage):
                     log.warning("not committed: the lead changed while the stage ran")
                     return "superseded"
                 log.warning("commit did not reach Redis (%s): trying again", last)
-            if not _exec_commit(conn, store, settings, record, stage, output, outcome, seconds):
+            if not _exec_commit(commit):
                 log.warning("not committed: the lead changed while the stage ran")
                 return "superseded"
             log.info("stage done: %s", outcome)
@@ -195,19 +200,11 @@ def _commit_with_retries(
     raise TransientError(f"stage output not committed after {COMMIT_ATTEMPTS} attempts: {type(last).__name__}: {last}")
 
 
-def _exec_commit(
-    conn: redis.Redis,
-    store: Store,
-    settings: Settings,
-    record: LeadRecord,
-    stage: Stage,
-    output: BaseModel,
-    outcome: str,
-    seconds: float,
-) -> bool:
+def _exec_commit(commit: _Commit) -> bool:
     """One commit, applied in one atomic round trip only while the lead is still the one this job
     started (same generation and stage, running): an operator's requeue or a duplicate job that
     moved the lead meanwhile makes this job's result stale, and nothing is written (False)."""
+    conn, store, settings, record, stage, output, outcome, seconds = commit
     nxt = stage.next
     pipe = atomic.recorder(conn)
     store.put_output(record.key, stage, output, pipe)
