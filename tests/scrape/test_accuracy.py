@@ -16,12 +16,14 @@ from benchmarks._corpus import CORPUS, GOALS, SiteResult, bench_settings, rate, 
 
 pytestmark = pytest.mark.timeout(600)
 
-# Measured with `python benchmarks/brand_accuracy.py --render off` (rates) on 28 tuning and 21
-# held-out sites (tune: name 28, logo 26, primary 26, tagline 26 of 28, email∅ 16/16, phone∅ 8/8;
-# held-out: name 19, logo 17, primary 19, tagline 12 of 21, email∅ 11/11, phone∅ 4/5), minus one site.
+# Measured with `python benchmarks/brand_accuracy.py --render off` (rates) on 31 tuning and 28
+# held-out sites (tune: name 31, logo 29, primary 29, tagline 28 of 31, email∅ 18/18, phone∅ 10/10;
+# held-out: name 25, logo 24, primary 26, tagline 15 of 28, email∅ 12/12, phone∅ 5/6), minus one site.
+# The held-out tagline floor fell (0.52 -> 0.5) with the second batch of ten sites: the static parser gets
+# the tagline of 3 of its 7 held-out sites (12 of the first 21).
 FLOORS: dict[str, dict[str, float]] = {
-    "tune": {"name": 0.96, "logo": 0.89, "primary": 0.89, "tagline": 0.89, "email∅": 0.93, "phone∅": 0.87},
-    "heldout": {"name": 0.85, "logo": 0.76, "primary": 0.85, "tagline": 0.52, "email∅": 0.9, "phone∅": 0.6},
+    "tune": {"name": 0.96, "logo": 0.9, "primary": 0.9, "tagline": 0.87, "email∅": 0.94, "phone∅": 0.9},
+    "heldout": {"name": 0.85, "logo": 0.82, "primary": 0.89, "tagline": 0.5, "email∅": 0.91, "phone∅": 0.66},
 }
 SHARED = sorted(p.name for p in (CORPUS / "sites").iterdir()) if (CORPUS / "sites").is_dir() else []
 
