@@ -6,6 +6,7 @@ else; its id is `<lead>-<stage>-<generation>`, so the same enqueue can never mak
 
 from __future__ import annotations
 
+import os
 import random
 
 import redis
@@ -32,6 +33,8 @@ def parse_job_id(jid: str) -> tuple[str, Stage, int]:
 
 
 _RNG = random.Random()  # one per process: seeding a new generator per job costs more than the jitter
+# a forked child (ingest's row checker builds jobs) draws its own jitter, not a copy of its parent's
+os.register_at_fork(after_in_child=_RNG.seed)
 
 
 def retry_intervals(
