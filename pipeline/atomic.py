@@ -40,14 +40,11 @@ return 1
 
 
 # Groups of commands, each run only when its first command, a SET, creates its key (SET ... NX).
-# ARGV: the number of groups; the number of shared hash fields and those fields (name, value, ...),
-# which every HSET of a group writes before its own; then each group as its command count followed
-# by the commands (each as its argument count and arguments); then the unconditional tail commands.
-# Returns the 1-based numbers of the groups whose key existed (nothing of those groups was written).
+# ARGV: the number of groups; then each group as its command count followed by the commands (each
+# as its argument count and arguments); then the unconditional tail commands. Returns the 1-based
+# numbers of the groups whose key existed (nothing of those groups was written).
 _APPLY_NEW = """
-local nshared = tonumber(ARGV[2])
-local shared = {unpack(ARGV, 3, 2 + nshared)}
-local i, known = 3 + nshared, {}
+local i, known = 2, {}
 for g = 1, tonumber(ARGV[1]) do
   local ncmds = tonumber(ARGV[i])
   i = i + 1
@@ -59,10 +56,6 @@ for g = 1, tonumber(ARGV[1]) do
       args[#args + 1] = 'NX'
       run = redis.call(unpack(args)) ~= false
       if not run then known[#known + 1] = g end
-    elseif run and nshared > 0 and ARGV[i + 1] == 'HSET' then
-      local args = {'HSET', ARGV[i + 2], unpack(shared)}
-      for k = i + 3, i + n do args[#args + 1] = ARGV[k] end
-      redis.call(unpack(args))
     elseif run then
       redis.call(unpack(ARGV, i + 1, i + n))
     end
@@ -76,6 +69,58 @@ while i <= #ARGV do
 end
 return known
 """
+
+
+# New records, each with its job (ingest's common case, `pack_queued`). ARGV: the number of shared
+# hash fields and those fields (name, value, ...); the state set, the run's set, the queue and RQ's
+# set of queues; then per record its key, JSON, member name, job hash key, job id, number of the
+# job's own hash items and those items. A record is written with SET NX; only when that created it
+# is its job hash written, its member added to both sets and its job id pushed (one SADD and one
+# RPUSH for the whole batch, in order). Returns the 1-based numbers of the records that existed.
+_APPLY_QUEUED = """
+local nshared = tonumber(ARGV[1])
+local hset = {'HSET', ''}
+for k = 2, 1 + nshared do hset[#hset + 1] = ARGV[k] end
+local base = #hset
+local i = 2 + nshared
+local state, run, queue, queues = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+i = i + 4
+local known, members, ids, g = {}, {}, {}, 0
+while i <= #ARGV do
+  g = g + 1
+  local nown = tonumber(ARGV[i + 5])
+  if redis.call('SET', ARGV[i], ARGV[i + 1], 'NX') then
+    members[#members + 1] = ARGV[i + 2]
+    ids[#ids + 1] = ARGV[i + 4]
+    hset[2] = ARGV[i + 3]
+    for k = 1, nown do hset[base + k] = ARGV[i + 5 + k] end
+    for k = #hset, base + nown + 1, -1 do hset[k] = nil end
+    redis.call(unpack(hset))
+  else
+    known[#known + 1] = g
+  end
+  i = i + 6 + nown
+end
+if #members > 0 then
+  redis.call('SADD', state, unpack(members))
+  redis.call('SADD', run, unpack(members))
+  redis.call('RPUSH', queue, unpack(ids))
+  redis.call('SADD', queues, queue)
+end
+return known
+"""
+
+
+class Queued(NamedTuple):
+    """A record to create with its job (`pack_queued`): the record's Redis key and JSON, the member
+    naming it in the sets, and its job's hash key, id and own hash items (name, value, ...)."""
+
+    key: str
+    json: str
+    member: str
+    job_key: str
+    job_id: str
+    job_items: Sequence[Any]
 
 
 class Guard(NamedTuple):
@@ -102,21 +147,14 @@ def apply(conn: redis.Redis, pipe: Pipeline, guard: Guard | None = None) -> bool
     return bool(conn.register_script(_APPLY)(keys=keys, args=args))
 
 
-def apply_new(conn: redis.Redis, pipe: Pipeline, ends: list[int], shared: Sequence[Any] = ()) -> list[int]:
-    """`run_new(pack_new(...))`: see `pack_new`."""
-    return run_new(conn, pack_new(pipe, ends, shared))
-
-
-def pack_new(pipe: Pipeline, ends: list[int], shared: Sequence[Any] = ()) -> list[Any]:
+def pack_new(pipe: Pipeline, ends: list[int]) -> list[Any]:
     """Pack records to create atomically in one round trip (`run_new` sends them). The commands
     recorded on `pipe` form groups: group i ends after command `ends[i]` (a count, as `len(pipe)`
     gave it when the group was done); commands after the last group are a tail that always runs.
     Each group's first command is a SET that creates its key, and the group runs only when that key
-    does not exist yet (SET NX). `shared` (field, value, ...) is written by every HSET of a group
-    before its own fields: what many hashes have in common crosses the wire once. The recorder is
-    emptied."""
+    does not exist yet (SET NX). The recorder is emptied."""
     stack = pipe.command_stack
-    args: list[Any] = [len(ends), len(shared), *shared]
+    args: list[Any] = [len(ends)]
     start = 0
     for end in ends:
         if end <= start or stack[start][0][0] != "SET":
@@ -133,6 +171,28 @@ def run_new(conn: redis.Redis, args: list[Any]) -> list[int]:
     """Send what `pack_new` packed (it may run on another thread: only I/O, no Python work to speak
     of); the indexes of the groups whose key already existed."""
     known = conn.register_script(_APPLY_NEW)(keys=["-"], args=args)
+    return [int(g) - 1 for g in known]
+
+
+def pack_queued(
+    records: Sequence[Queued], *, shared: Sequence[Any], state_set: str, run_set: str, queue: str, queues: str
+) -> list[Any]:
+    """Pack new records, each with a queued job, to create atomically in one round trip (`run_queued`
+    sends them): a record that already exists gets nothing written, neither record nor job. Its job
+    hash gets `shared` (field, value, ...) and then its own items; the members of the records
+    created join `state_set` and `run_set`, their job ids are pushed on `queue` in order, and the
+    queue joins RQ's set of `queues`. The same writes as `pack_new` with one group per record (SET,
+    SADD, SADD, HSET, RPUSH), with half the arguments and a third of the Redis calls."""
+    args: list[Any] = [len(shared), *shared, state_set, run_set, queue, queues]
+    for r in records:
+        args += (r.key, r.json, r.member, r.job_key, r.job_id, len(r.job_items), *r.job_items)
+    return args
+
+
+def run_queued(conn: redis.Redis, args: list[Any]) -> list[int]:
+    """Send what `pack_queued` packed (I/O only, as `run_new`); the indexes of the records that
+    already existed."""
+    known = conn.register_script(_APPLY_QUEUED)(keys=["-"], args=args)
     return [int(g) - 1 for g in known]
 
 

@@ -1,9 +1,11 @@
 """Ingest: a prospects CSV → validated, deduplicated leads, each with a queued scrape job.
 
 Two streaming passes, never the whole file in memory (`pipeline.csvfile`). The first proves the file
-is readable at all (encoding, CSV, required columns), so a file that is not enqueues nothing. The second validates each
-row (`LeadInput`), writes bad rows to a rejects CSV, drops leads already seen in this file or
-already known, and enqueues the rest in pipelined batches with deterministic job ids.
+is readable at all (encoding, CSV, required columns), so a file that is not enqueues nothing. The
+second validates each row (`pipeline.rowcheck`, in a second process for a big file, which also
+builds each lead's record: `pipeline.newlead`), writes bad rows to a rejects CSV, drops leads
+already seen in this file or already known, and writes the rest with their scrape jobs, one atomic
+round trip per batch (`atomic.pack_queued`) with deterministic job ids.
 """
 
 from __future__ import annotations
@@ -22,14 +24,13 @@ from typing import Any, NamedTuple
 
 import redis
 from pydantic import BaseModel
-from rq.utils import now, utcformat
 
-from pipeline import atomic, csvfile, drift, rowcheck, suppression
+from pipeline import atomic, csvfile, drift, newlead, rowcheck, suppression
 from pipeline.errors import InputError
 from pipeline.jobwriter import JobWriter
 from pipeline.models import LeadInput, LeadRecord, LeadState, RunRecord, Stage, utcnow
 from pipeline.settings import Settings
-from pipeline.store import Store
+from pipeline.store import Store, run_leads_key, state_key
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -112,14 +113,16 @@ def ingest_file(
     rejects = _Rejects(settings.rejects_dir / f"{run.run_id}-{path.stem}.rejects.csv", header.names)
     context = {"allow_loopback": settings.allow_loopback}
     seen: set[str] = set()
-    batch: list[LeadInput] = []
+    batch: list[newlead.NewLead] = []
     held = _drift_hold(conn, settings, path, header, context)
     run.held, report.held_reason = held, held
     store.save_run(run)
-    prepare = functools.partial(_prepare, conn, store, JobWriter(conn, Stage.SCRAPE, settings), run.run_id, held=held)
+    jobs = JobWriter(conn, Stage.SCRAPE, settings)
+    prepare = functools.partial(_prepare, conn, store, jobs, run.run_id, held=held)
     writer = _BatchWriter(prepare, report, known)
     try:
-        for checked in rowcheck.checked_rows(header, context):
+        new_lead = functools.partial(newlead.new_lead, newlead.RecordJson(run.run_id))
+        for checked in rowcheck.checked_rows(header, context, new_lead):
             lead = checked.lead
             if lead is None:
                 rejects.add(checked.row, checked.field, checked.reason, checked.cells)
@@ -194,7 +197,7 @@ class _BatchWriter:
 
     def __init__(
         self,
-        prepare: Callable[[list[LeadInput]], Callable[[], _Written]],
+        prepare: Callable[[list[newlead.NewLead]], Callable[[], _Written]],
         report: IngestReport,
         known: list[str] | None,
     ) -> None:
@@ -202,7 +205,7 @@ class _BatchWriter:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
         self._pending: Future[_Written] | None = None
 
-    def submit(self, batch: list[LeadInput]) -> None:
+    def submit(self, batch: list[newlead.NewLead]) -> None:
         """Prepare this batch, wait for the one in flight (adding its counts to the report), then
         start writing this one."""
         write = self._prepare(batch) if batch else None
@@ -240,49 +243,72 @@ def _enqueue_batch(
 ) -> _Written:
     """Create records and scrape jobs for the leads of a batch not already known (`_prepare`, then
     its write)."""
-    return _prepare(conn, store, JobWriter(conn, Stage.SCRAPE, settings), run_id, batch, held)()
+    jobs, records = JobWriter(conn, Stage.SCRAPE, settings), newlead.RecordJson(run_id)
+    return _prepare(conn, store, jobs, run_id, [newlead.new_lead(records, lead) for lead in batch], held)()
 
 
 def _prepare(
-    conn: redis.Redis, store: Store, writer: JobWriter, run_id: str, batch: list[LeadInput], held: str | None
+    conn: redis.Redis, store: Store, writer: JobWriter, run_id: str, batch: list[newlead.NewLead], held: str | None
 ) -> Callable[[], _Written]:
-    """Build a batch's records and scrape jobs; the returned call writes them atomically in one
-    round trip (`atomic.pack_new`): a lead whose record already exists (an earlier file, a
-    concurrent ingest beside cron's) gets nothing written, so no lead is ever enqueued twice. The
-    call does I/O only, so a background thread can make it while this thread reads on."""
-    blocked = suppression.suppressed_among(conn, [lead.email for lead in batch])
-    stamp = utcformat(now())
-    pipe, ends = atomic.recorder(conn), []
-    for lead in batch:
-        record = LeadRecord(key=lead.key, lead=lead, run_id=run_id)
-        hit = blocked.get(lead.email)
-        if hit is not None:  # never emailed: it ends here, before any work is done
-            record.state, record.last_error = LeadState.SUPPRESSED, f"{hit.kind} {hit.entry} ({hit.reason})"
-            record.note("suppressed", record.last_error, Stage.SCRAPE)
-        elif held:  # the run waits for `pipeline runs approve`: nothing is enqueued
-            record.state, record.last_error = LeadState.HELD, held
-            record.note("held", held, Stage.SCRAPE)
-        store.save(record, pipe, new=True)  # its first command creates the record: the group's condition
-        store.add_run_leads(run_id, [lead.key], pipe)
-        if hit is None and not held:
-            writer.write_one(pipe, lead.key, 1, stamp)
-        ends.append(len(pipe))
-    writer.register(pipe)
-    args = atomic.pack_new(pipe, ends, writer.shared_fields())
+    """Pack a batch's records and scrape jobs; the returned call writes them atomically in one
+    round trip (`atomic.pack_queued`): a lead whose record already exists (an earlier file, a
+    concurrent ingest beside cron's) gets nothing written, so no lead is ever enqueued twice. A
+    suppressed lead, or every lead of a held run, gets a record in its own state and no job
+    (`atomic.pack_new`, a second round trip). The call does I/O only, so a background thread can
+    make it while this thread reads on."""
+    blocked = suppression.suppressed_among(conn, [new.email for new in batch])
+    plain = [i for i, new in enumerate(batch) if new.email not in blocked and not held]
+    others = [i for i, new in enumerate(batch) if new.email in blocked or held]
+    queued = atomic.pack_queued(
+        [newlead.queued(writer, batch[i]) for i in plain],
+        shared=writer.shared_fields(),
+        state_set=state_key(LeadState.QUEUED),
+        run_set=run_leads_key(run_id),
+        queue=writer.queue.key,
+        queues=writer.queue.redis_queues_keys,
+    )
+    special = _pack_without_job([batch[i] for i in others], conn, store, run_id, blocked, held) if others else None
 
     def write() -> _Written:
-        known_at = set(atomic.run_new(conn, args))
-        fresh = [lead for i, lead in enumerate(batch) if i not in known_at]
-        todo = [lead for lead in fresh if lead.email not in blocked]
+        known_at = {plain[i] for i in atomic.run_queued(conn, queued)}
+        if special is not None:
+            known_at |= {others[i] for i in atomic.run_new(conn, special)}
+        fresh = [new for i, new in enumerate(batch) if i not in known_at]
+        todo = [new for new in fresh if new.email not in blocked]
         return _Written(
             duplicate=len(batch) - len(fresh),
             suppressed=len(fresh) - len(todo),
             enqueued=0 if held else len(todo),
             held=len(todo) if held else 0,
-            known=[batch[i].key for i in known_at],
+            known=[batch[i].key for i in sorted(known_at)],
         )
 
     return write
+
+
+def _pack_without_job(
+    leads: list[newlead.NewLead],
+    conn: redis.Redis,
+    store: Store,
+    run_id: str,
+    blocked: dict[str, suppression.Suppression],
+    held: str | None,
+) -> list[Any]:
+    """`atomic.pack_new` groups for leads that end before any job: suppressed, or in a held run."""
+    pipe, ends = atomic.recorder(conn), []
+    for new in leads:
+        record = LeadRecord.model_validate_json(new.record)
+        hit = blocked.get(new.email)
+        if hit is not None:  # never emailed: it ends here, before any work is done
+            record.state, record.last_error = LeadState.SUPPRESSED, f"{hit.kind} {hit.entry} ({hit.reason})"
+            record.note("suppressed", record.last_error, Stage.SCRAPE)
+        else:  # the run waits for `pipeline runs approve`: nothing is enqueued
+            record.state, record.last_error = LeadState.HELD, held
+            record.note("held", held or "", Stage.SCRAPE)
+        store.save(record, pipe, new=True)  # its first command creates the record: the group's condition
+        store.add_run_leads(run_id, [new.key], pipe)
+        ends.append(len(pipe))
+    return atomic.pack_new(pipe, ends)
 
 
 def _archive(path: Path, archive_root: Path, *, move: bool) -> Path:

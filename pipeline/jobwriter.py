@@ -5,7 +5,7 @@ constructing `Job` objects and sends three commands per job. Every job of one st
 its id, its pickled arguments, its description and its jittered retry intervals, so `JobWriter`
 asks RQ itself to build one probe job (never sent), keeps RQ's own field mapping as a template,
 and per job sends exactly those four values: one `HSET` and one `RPUSH` per job, the fields every
-job shares added on the server (`atomic.pack_new`), so ingest creates only the jobs of leads that
+job shares added on the server (`atomic.pack_queued`), so ingest creates only the jobs of leads that
 turn out to be new; a stage's commit writes its one next job whole (`enqueue_one`), skipping RQ's
 `Job` there too. The result is byte-for-byte the hash RQ would write (checked against the probe
 when the writer is made, and in the tests), so RQ workers, `rq info` and rq-dashboard treat the jobs as their own. If a
@@ -76,19 +76,9 @@ class JobWriter:
         """The template's fields that every job of the stage has in common, flat (name, value, ...)."""
         return [item for name, value in self._shared.items() for item in (name, value)]
 
-    def write_one(self, pipe: Pipeline, key: str, generation: int, stamp: str) -> None:
-        """Add one job to `pipe`: its hash with the per-job fields only (`atomic.pack_new` adds
-        `shared_fields()` on the server) and its place at the end of the queue; `stamp` is
-        `utcformat(now())` of the batch."""
-        self._write(pipe, key, generation, self._per_job(key, generation, stamp))
-
-    def write_full(self, pipe: Pipeline, key: str, generation: int) -> None:
-        """Add one job to `pipe` with every field RQ writes, its queue registered: what
-        `queues.enqueue` records for one job, without building RQ's `Job` (a stage's commit)."""
-        self.register(pipe)
-        self._write(pipe, key, generation, self._shared | self._per_job(key, generation, utcformat(now())))
-
-    def _per_job(self, key: str, generation: int, stamp: str) -> dict[Any, Any]:
+    def job_fields(self, key: str, generation: int, stamp: str) -> dict[Any, Any]:
+        """A job's own fields (`PER_JOB`); `stamp` is `utcformat(now())`. Pure: ingest computes them
+        in its row-checking process."""
         mapping: dict[Any, Any] = {"created_at": stamp, "enqueued_at": stamp}
         mapping["data"] = self._data(key, generation)
         mapping["description"] = queues.job_description(self.stage, key, generation)
@@ -96,6 +86,19 @@ class JobWriter:
             # what RQ's json.dumps writes for a list of ints, at a fraction of its cost
             mapping["retry_intervals"] = "[" + ", ".join(map(str, queues.retry_intervals(*self._retry))) + "]"
         return mapping
+
+    def job_hash(self, key: str, generation: int, stamp: str) -> tuple[str, str, list[Any]]:
+        """A job's hash key, id and own hash items (name, value, ...; `job_fields`), for writers that
+        add `shared_fields()` themselves (`atomic.pack_queued`)."""
+        jid = queues.job_id(key, self.stage, generation)
+        items = [item for pair in self.job_fields(key, generation, stamp).items() for item in pair]
+        return f"{self.queue.job_class.redis_job_namespace_prefix}{jid}", jid, items
+
+    def write_full(self, pipe: Pipeline, key: str, generation: int) -> None:
+        """Add one job to `pipe` with every field RQ writes, its queue registered: what
+        `queues.enqueue` records for one job, without building RQ's `Job` (a stage's commit)."""
+        self.register(pipe)
+        self._write(pipe, key, generation, self._shared | self.job_fields(key, generation, utcformat(now())))
 
     def _write(self, pipe: Pipeline, key: str, generation: int, mapping: dict[Any, Any]) -> None:
         jid = queues.job_id(key, self.stage, generation)

@@ -7,15 +7,19 @@ need it to be on the same core: for a big file a forked child reads and validate
 them over in batches through a pipe, while the parent builds and writes the batch before. The rows
 and their order are the same either way; the pipe's buffer bounds what is in flight, so memory stays
 flat. An error in the child (the file changed under us, a bug) is raised in the parent.
+
+A caller may hand `checked_rows` a `prepare` function for each valid lead (ingest builds the lead's
+record and job there): it runs beside the validation, in the child when there is one, and only its
+result crosses the pipe, so the parent neither rebuilds nor unpickles the lead.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from pydantic import ValidationError
 
@@ -29,18 +33,21 @@ ROWS_PER_MESSAGE = 500
 
 _FIELDS = frozenset(LeadInput.model_fields)
 
+T = TypeVar("T")
 
-class Checked(NamedTuple):
-    """One data row: its lead, or (`lead` None) the field and reason that reject it, with its cells."""
+
+class Checked(NamedTuple, Generic[T]):
+    """One data row: its lead (or what `prepare` made of it), or (`lead` None) the field and reason
+    that reject it, with its cells."""
 
     row: int
-    lead: LeadInput | None
+    lead: T | None
     field: str = ""
     reason: str = ""
     cells: tuple[str, ...] = ()
 
 
-def check(record: csvfile.Record, header: csvfile.CsvFile, context: dict[str, Any]) -> Checked:
+def check(record: csvfile.Record, header: csvfile.CsvFile, context: dict[str, Any]) -> Checked[LeadInput]:
     """Validate one record (`context`: the `LeadInput` validation context)."""
     if record.problem:
         return Checked(record.row, None, "row", record.problem, tuple(record.cells))
@@ -71,25 +78,37 @@ def reasons(exc: ValidationError) -> tuple[str, str]:
 
 
 def checked_rows(
-    header: csvfile.CsvFile, context: dict[str, Any], *, parallel: bool | None = None
-) -> Iterator[Checked]:
-    """Every data row of the file, checked, in order. `parallel`: validate in a forked child
-    (None: when the file is big and this machine has a second core)."""
+    header: csvfile.CsvFile,
+    context: dict[str, Any],
+    prepare: Callable[[LeadInput], T],
+    *,
+    parallel: bool | None = None,
+) -> Iterator[Checked[T]]:
+    """Every data row of the file, checked, in order, each valid lead passed through `prepare`.
+    `parallel`: validate in a forked child (None: when the file is big and this machine has a
+    second core)."""
     if parallel is None:
         parallel = (os.cpu_count() or 1) > 1 and header.path.stat().st_size >= PARALLEL_MIN_BYTES
     if not parallel:
         for record in csvfile.records(header):
-            yield check(record, header, context)
+            yield _prepared(check(record, header, context), prepare)
         return
-    yield from _from_child(header, context)
+    yield from _from_child(header, context, prepare)
 
 
-def _from_child(header: csvfile.CsvFile, context: dict[str, Any]) -> Iterator[Checked]:
+def _prepared(checked: Checked[LeadInput], prepare: Callable[[LeadInput], T]) -> Checked[T]:
+    lead = checked.lead
+    return Checked(checked.row, None if lead is None else prepare(lead), checked.field, checked.reason, checked.cells)
+
+
+def _from_child(
+    header: csvfile.CsvFile, context: dict[str, Any], prepare: Callable[[LeadInput], T]
+) -> Iterator[Checked[T]]:
     # fork: the child inherits the imported modules and the header instead of importing them again;
     # it touches nothing of the parent's but the file it reads and its end of the pipe.
     ctx = multiprocessing.get_context("fork")
     receiver, sender = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(header, context, sender), name="ingest-rowcheck", daemon=True)
+    child = ctx.Process(target=_child, args=(header, context, prepare, sender), name="ingest-rowcheck", daemon=True)
     child.start()
     sender.close()
     try:
@@ -110,14 +129,13 @@ def _from_child(header: csvfile.CsvFile, context: dict[str, Any]) -> Iterator[Ch
         child.join()
 
 
-def _child(header: csvfile.CsvFile, context: dict[str, Any], sender: Connection) -> None:
+def _child(
+    header: csvfile.CsvFile, context: dict[str, Any], prepare: Callable[[LeadInput], Any], sender: Connection
+) -> None:
     try:
-        batch: list[Checked] = []
+        batch: list[Checked[Any]] = []
         for record in csvfile.records(header):
-            checked = check(record, header, context)
-            if checked.lead is not None:
-                _ = checked.lead.key  # a cached property: computed here, it travels with the lead
-            batch.append(checked)
+            batch.append(_prepared(check(record, header, context), prepare))
             if len(batch) >= ROWS_PER_MESSAGE:
                 sender.send(batch)
                 batch = []

@@ -59,6 +59,11 @@ def run_key(run_id: str) -> str:
     return f"{PREFIX}run:{run_id}"
 
 
+def run_leads_key(run_id: str) -> str:
+    """The set of the lead keys a run brought in."""
+    return f"{run_key(run_id)}:leads"
+
+
 class Store:
     """Typed access to the pipeline's Redis keys. Writes accept a pipeline to join a transaction."""
 
@@ -171,11 +176,11 @@ class Store:
     def add_run_leads(self, run_id: str, keys: list[str], pipe: Conn) -> None:
         """Remember which leads a run brought in."""
         if keys:
-            pipe.sadd(f"{run_key(run_id)}:leads", *keys)
+            pipe.sadd(run_leads_key(run_id), *keys)
 
     def run_leads(self, run_id: str) -> set[str]:
         """Lead keys a run brought in."""
-        return {m.decode() for m in self.conn.smembers(f"{run_key(run_id)}:leads")}  # type: ignore[union-attr]
+        return {m.decode() for m in self.conn.smembers(run_leads_key(run_id))}  # type: ignore[union-attr]
 
     def latest_runs(self, n: int = 10) -> list[str]:
         """Newest run ids first."""

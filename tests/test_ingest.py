@@ -9,7 +9,7 @@ import pytest
 import redis
 from click.testing import CliRunner
 
-from pipeline import ingest
+from pipeline import ingest, newlead
 from pipeline.cli import cli
 from pipeline.errors import InputError
 from pipeline.models import LeadState
@@ -314,3 +314,30 @@ def test_a_repeat_in_a_later_batch_is_still_a_duplicate_and_progress_is_reported
     report = ingest.ingest_file(write_csv(tmp_path / "leads.csv", rows), conn, small, progress=seen_rows.append)
     assert (report.accepted, report.duplicate, report.enqueued) == (32, 7, 25)
     assert seen_rows == sorted(seen_rows) and len(seen_rows) >= 2
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        {"company": "Bloom", "website": "bloom.example.com", "email": "a@bloom.example.com"},
+        {
+            "company": 'Caf\u00e9 "Zur Post" <b>&</b>',
+            "website": "https://zur-post.example.de/x?y=1",
+            "email": "Info@Zur-Post.example.de",
+            "notes": "back\\slash \u2603",
+            "phone": "+49 30 1234567",
+            "city": "K\u00f6ln",
+        },
+    ],
+)
+def test_a_new_leads_record_json_is_the_record_itself(row: dict[str, str]) -> None:
+    from rq.utils import utcformat
+
+    from pipeline.models import LeadInput, LeadRecord, utcnow
+
+    lead = LeadInput.model_validate(row, context={"allow_loopback": False})
+    when = utcnow()
+    text = newlead.RecordJson("20261207T101010-abcdef")(lead.key, lead, utcformat(when))
+    record = LeadRecord(key=lead.key, lead=lead, run_id="20261207T101010-abcdef", created_at=when, updated_at=when)
+    assert LeadRecord.model_validate_json(text) == record
+    assert text == record.model_dump_json()

@@ -96,3 +96,40 @@ def test_a_commit_enqueues_the_next_stage_as_rq_itself_enqueues_it(
     assert (job.func_name, job.args, job.origin) == (JOB_FUNC, (key, stage.value, 3), stage.value)
     assert stage_queue(conn, stage).job_ids == [jid, jid]  # ours, then RQ's push of the same id
     assert conn.smembers("rq:queues") == {f"rq:queue:{stage.value}".encode()}
+
+
+def test_a_forked_child_draws_its_own_jitter() -> None:
+    import multiprocessing
+
+    from pipeline import queues
+
+    ctx = multiprocessing.get_context("fork")
+    receiver, sender = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=lambda: sender.send(queues.retry_intervals(8, 60, 10**6)))
+    child.start()
+    theirs = receiver.recv()
+    child.join()
+    assert theirs != queues.retry_intervals(8, 60, 10**6)  # a copied generator would draw the same
+
+
+def _queued(writer: jobwriter.JobWriter, key: str) -> atomic.Queued:
+    job_key, jid, items = writer.job_hash(key, 1, "2026-12-07T10:00:00.000000Z")
+    return atomic.Queued(f"pl:lead:{key}", json.dumps({"key": key}), key, job_key, jid, items)
+
+
+def test_queued_records_are_created_once_with_their_jobs_in_order(conn: redis.Redis, settings: Settings) -> None:
+    writer = jobwriter.JobWriter(conn, Stage.SCRAPE, settings)
+    conn.set("pl:lead:bbbb", "earlier")  # a lead an earlier file brought: nothing of it is written again
+    records = [_queued(writer, key) for key in ("aaaa", "bbbb", "cccc")]
+    kw = {"shared": writer.shared_fields(), "state_set": "st", "run_set": "run", "queue": writer.queue.key}
+    args = atomic.pack_queued(records, **kw, queues=writer.queue.redis_queues_keys)
+    assert atomic.run_queued(conn, args) == [1]
+    assert conn.get("pl:lead:bbbb") == b"earlier" and not conn.exists(records[1].job_key)
+    assert conn.get("pl:lead:aaaa") == b'{"key": "aaaa"}'
+    assert conn.smembers("st") == conn.smembers("run") == {b"aaaa", b"cccc"}
+    assert conn.lrange(writer.queue.key, 0, -1) == [records[0].job_id.encode(), records[2].job_id.encode()]
+    assert conn.sismember(writer.queue.redis_queues_keys, writer.queue.key)
+    job = Job.fetch(records[2].job_id, connection=conn)  # RQ reads it as its own
+    assert job.args == ("cccc", "scrape", 1) and job.func_name == JOB_FUNC
+    assert atomic.run_queued(conn, args) == [0, 1, 2]  # again: every record exists, nothing is added
+    assert conn.llen(writer.queue.key) == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import random
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import redis
 
 from pipeline import csvfile, ingest, rowcheck
 from pipeline.errors import InputError
+from pipeline.models import LeadInput
 from pipeline.settings import Settings
 from pipeline.store import Store
 
@@ -42,17 +44,25 @@ def _messy_csv(path: Path, rows: int, seed: int = 7) -> Path:
     return path
 
 
-def _plain(rows: list[rowcheck.Checked]) -> list[tuple[Any, ...]]:
-    return [(c.row, c.lead.model_dump() if c.lead else None, c.field, c.reason, c.cells) for c in rows]
+def _prepare(lead: LeadInput) -> tuple[dict[str, Any], str, int]:
+    return lead.model_dump(), lead.key, os.getpid()
+
+
+def _plain(rows: list[rowcheck.Checked[tuple[dict[str, Any], str, int]]]) -> list[tuple[Any, ...]]:
+    return [(c.row, c.lead[:2] if c.lead else None, c.field, c.reason, c.cells) for c in rows]
 
 
 def test_a_forked_child_checks_the_same_rows_in_the_same_order(tmp_path: Path) -> None:
     header = csvfile.inspect(_messy_csv(tmp_path / "m.csv", 3000))
-    inline = list(rowcheck.checked_rows(header, CONTEXT, parallel=False))
-    forked = list(rowcheck.checked_rows(header, CONTEXT, parallel=True))
+    inline = list(rowcheck.checked_rows(header, CONTEXT, _prepare, parallel=False))
+    forked = list(rowcheck.checked_rows(header, CONTEXT, _prepare, parallel=True))
     assert _plain(forked) == _plain(inline)
     assert sum(c.lead is None for c in inline) > 100 and sum(c.lead is not None for c in inline) > 2000
-    assert all(c.lead.key == c.lead.__dict__["key"] for c in forked if c.lead)  # computed in the child
+    # `prepare` ran beside the validation: in this process inline, in the child when forked
+    assert {c.lead[2] for c in inline if c.lead} == {os.getpid()}
+    assert {c.lead[2] for c in forked if c.lead} - {os.getpid()} and all(
+        c.lead[2] != os.getpid() for c in forked if c.lead
+    )
 
 
 def test_an_error_in_the_child_is_raised_in_the_parent(tmp_path: Path) -> None:
@@ -62,7 +72,7 @@ def test_an_error_in_the_child_is_raised_in_the_parent(tmp_path: Path) -> None:
     text = path.read_text(encoding="utf-8").splitlines(keepends=True)
     path.write_text("".join(text[:1000]) + 'Shop,"shop.example.com,a@b.example.com\n', encoding="utf-8")
     with pytest.raises(InputError, match="not a readable CSV"):
-        list(rowcheck.checked_rows(header, CONTEXT, parallel=True))
+        list(rowcheck.checked_rows(header, CONTEXT, _prepare, parallel=True))
 
 
 def test_ingest_reports_and_writes_the_same_with_and_without_the_child(
