@@ -101,10 +101,14 @@ while i <= #ARGV do
   end
   i = i + 6 + nown
 end
+-- in slices: Lua's unpack gives at most a few thousand values at once, and a batch may be bigger
+local function add(command, key, values)
+  for s = 1, #values, 1000 do redis.call(command, key, unpack(values, s, math.min(s + 999, #values))) end
+end
 if #members > 0 then
-  redis.call('SADD', state, unpack(members))
-  redis.call('SADD', run, unpack(members))
-  redis.call('RPUSH', queue, unpack(ids))
+  add('SADD', state, members)
+  add('SADD', run, members)
+  add('RPUSH', queue, ids)
   redis.call('SADD', queues, queue)
 end
 return known

@@ -133,3 +133,11 @@ def test_queued_records_are_created_once_with_their_jobs_in_order(conn: redis.Re
     assert job.args == ("cccc", "scrape", 1) and job.func_name == JOB_FUNC
     assert atomic.run_queued(conn, args) == [0, 1, 2]  # again: every record exists, nothing is added
     assert conn.llen(writer.queue.key) == 2
+
+
+def test_a_batch_bigger_than_lua_can_unpack_at_once_is_written_whole(conn: redis.Redis) -> None:
+    records = [atomic.Queued(f"pl:lead:{i}", "{}", str(i), f"j:{i}", f"id{i}", ("f", "v")) for i in range(9000)]
+    args = atomic.pack_queued(records, shared=(), state_set="st", run_set="run", queue="q", queues="qs")
+    assert atomic.run_queued(conn, args) == []
+    assert conn.scard("st") == conn.scard("run") == conn.llen("q") == 9000
+    assert conn.lindex("q", 0) == b"id0" and conn.lindex("q", -1) == b"id8999"
