@@ -84,6 +84,45 @@ GENERIC = frozenset(
         "website",
     }
 )
+# Words that say what kind of business it is, not which one ("Hotel", "Ferienwohnungen", "Praxis"),
+# and the small words that join a name's parts: neither tells one business from another.
+_CATEGORY_TEXT = """
+    hotel hotels restaurant restaurants ristorante trattoria pizzeria bistro brasserie cafe caffe coffee bar
+    pub bakery backerei baeckerei bäckerei boulangerie patisserie konditorei metzgerei butcher deli kitchen
+    grill diner inn gasthaus gasthof pension hostel motel lodge resort apartment apartments appartements
+    ferienwohnung ferienwohnungen ferienhaus ferienhof holiday rentals villa camping spa salon friseur
+    coiffure barber barbershop studio atelier praxis practice clinic klinik clinique dental dentist
+    zahnarzt zahnarztpraxis physio physiotherapie therapy therapie kanzlei law office cabinet agency
+    agentur shop store laden boutique market markt galerie gallery school schule academy akademie center
+    centre zentrum club verein garage werkstatt company co gmbh ag ug kg ltd llc inc sarl sas bv
+"""
+_JOINING_TEXT = "the and of a an de la le les du des del di da der die das und zum zur im am in von et y e el il lo"
+CATEGORY_WORDS = frozenset(_CATEGORY_TEXT.split())
+_JOINING = frozenset(_JOINING_TEXT.split())
+
+
+def _fold(key: str) -> str:
+    return key.replace("ß", "ss")
+
+
+def distinctive_words(name_key: str) -> list[str]:
+    """The words of a normalised name that tell this business from others of its kind, in order:
+    "schloßkulm ferienwohnungen" -> ["schloßkulm"], "restaurant el asfour" -> ["asfour"]."""
+    return [w for w in name_key.split() if w not in CATEGORY_WORDS and w not in _JOINING and not w.isdigit()]
+
+
+def names_business(text_key: str, name_key: str) -> bool:
+    """Whether a normalised text names the business: its whole name, the name without its category
+    words, or one distinctive word of it (five letters or more) as a whole word."""
+    text, name = f" {_fold(text_key)} ", _fold(name_key)
+    if not name.strip():
+        return False
+    core = distinctive_words(name)
+    if f" {name} " in text or (core and f" {' '.join(core)} " in text):
+        return True
+    return any(len(w) >= 5 and f" {w} " in text for w in core)
+
+
 _LOGO_WORDS = re.compile(r"\b(logo|logotype|icon|image|home|startseite|accueil)\b", re.I)
 _BRAND_SELECTORS = (
     ".navbar-brand",

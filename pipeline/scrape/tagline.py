@@ -4,7 +4,8 @@ Places, most trusted first: an element marked as one (`.tagline`, `.slogan`, ...
 headline, i.e. the first `<h1>` that says more than the name (a short one, "Experience Luxury",
 hands over to the line under it when it sits in a hero); a two-part `<title>` "Name | Slogan"; the
 line right after the name in the header; the page's first `<h2>` when it reads like a sentence; a
-"Welcome to <name>" heading; a short lead line in the hero.
+"Welcome to <name>" heading, the name also told by a distinctive part of it ("Willkommen in
+Schloßkulm" for Schloßkulm Ferienwohnungen); a short lead line in the hero.
 
 A headline of fewer than four words is a section title ("Über uns", "Our Products", "Unser
 Biergarten"), not a slogan, unless the markup calls it one or it stands right under the name.
@@ -20,7 +21,7 @@ from bs4 import Tag
 from bs4.element import NavigableString, PageElement
 
 from pipeline.scrape.copy import _classes, _in_chrome
-from pipeline.scrape.names import GENERIC, norm
+from pipeline.scrape.names import GENERIC, names_business, norm
 from pipeline.scrape.page import Page, clean, hidden
 
 _HERO = re.compile(r"hero|banner|masthead|jumbotron|intro|slogan|tagline|lead|subtitle|cover|showcase|welcome", re.I)
@@ -192,8 +193,9 @@ def tagline(page: Page, name: str) -> tuple[str | None, str]:
             break
     for heading in _headings(page, ("h1", "h2", "h3", "h4")):
         text = shown_text(heading, lang)
-        if _WELCOME.match(text) and name_key and name_key in norm(text):
-            found = _slogan_text(text, "", min_words=MIN_HEADLINE_WORDS)
+        if _WELCOME.match(text) and names_business(norm(text), name_key):
+            # "Willkommen in Schloßkulm": naming the business, it is no section title however short
+            found = _slogan_text(text, "", min_words=3)
             if found:
                 return found, "welcome heading"
     for tag in page.soup.find_all("p", limit=MAX_HEADINGS):

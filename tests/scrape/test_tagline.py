@@ -1,0 +1,47 @@
+"""The slogan: a welcome heading counts when it names the business, by its whole name or by the
+part of it that tells this business from others of its kind."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.scrape.names import distinctive_words, names_business, norm
+from pipeline.scrape.page import Page
+from pipeline.scrape.tagline import tagline
+from tests.scrape.helpers import page
+
+
+def slogan(body: str, name: str) -> tuple[str | None, str]:
+    return tagline(Page.parse("http://127.0.0.1/", page(body=body, lang="de").encode()), name)
+
+
+def test_a_welcome_heading_naming_the_business_by_its_distinctive_word_is_the_slogan() -> None:
+    body = "<h1>Willkommen in Schloßkulm</h1><p>Ein Lehmhaus am Wald.</p>"
+    assert slogan(body, "Schloßkulm Ferienwohnungen") == ("Willkommen in Schloßkulm", "welcome heading")
+
+
+def test_a_welcome_heading_naming_no_business_is_not_the_slogan() -> None:
+    body = "<h1>Willkommen bei uns</h1><p>Ein Lehmhaus am Wald.</p>"
+    assert slogan(body, "Schloßkulm Ferienwohnungen") == (None, "none")
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "named"),
+    [
+        ("Willkommen in Schloßkulm", "Schloßkulm Ferienwohnungen", True),
+        ("Willkommen in Schlosskulm", "Schloßkulm Ferienwohnungen", True),  # ß and ss are one spelling
+        ("Welcome to El Asfour", "Restaurant El Asfour", True),  # the name minus its category word
+        ("Welcome to Blue Harbour", "Blue Harbour Bakery", True),
+        ("Welcome to our restaurant", "Restaurant El Asfour", False),
+        ("Willkommen in der Praxis", "Praxis Dr Weber", False),
+        ("Welcome to the bakery", "Blue Harbour Bakery", False),
+        ("Welcome to the Blue Harbour Bakery", "Blue Harbour Bakery", True),
+    ],
+)
+def test_a_text_names_the_business_by_its_name_or_a_distinctive_part(text: str, name: str, named: bool) -> None:
+    assert names_business(norm(text), norm(name)) is named
+
+
+def test_category_and_joining_words_do_not_tell_a_business_apart() -> None:
+    assert distinctive_words(norm("Hotel Zur Post")) == ["post"]
+    assert distinctive_words(norm("Schloßkulm Ferienwohnungen")) == ["schloßkulm"]
