@@ -53,6 +53,11 @@ _MEASURE = """
     const hint = [el.id, cls, el.getAttribute('alt') || '', el.getAttribute('role') || '',
                   el.getAttribute('aria-label') || ''].join(' ').slice(0, 160);
     const a = el.closest('a[href]');
+    let around = a ? a.getAttribute('href') || '' : '';
+    for (let p = el.parentElement, k = 0; p && p !== document.body && k < 4; p = p.parentElement, k++) {
+      const pc = typeof p.className === 'string' ? p.className : (p.getAttribute('class') || '');
+      around += ' ' + [p.id, pc, p.getAttribute('aria-label') || '', p.getAttribute('title') || ''].join(' ');
+    }
     let homeLink = false;
     if (a) { try { const u = new URL(a.href); homeLink = u.origin === location.origin && home.has(u.pathname); }
              catch (e) {} }
@@ -68,7 +73,8 @@ _MEASURE = """
       text, parseFloat(cs.fontSize) || 16,
       !!el.closest('header, nav, [role=banner], [role=navigation], .navbar, #header, .header, .site-header, #masthead'),
       !!el.closest('footer, [role=contentinfo], #footer, .footer, .site-footer'),
-      !!a, homeLink, src.slice(0, 2000), cs.fill || '']);
+      !!a, homeLink, src.slice(0, 2000), cs.fill || '',
+      ((el.getAttribute('title') || '') + ' ' + around).slice(0, 400)]);
   }
   const meta = document.querySelector('meta[name="theme-color"]');
   return {vw, vh, boxes: out, shown, theme: meta ? meta.getAttribute('content') : null};
@@ -77,7 +83,28 @@ _MEASURE = """
 
 
 def _box(row: list[Any]) -> Box:
-    (tag, hint, x, y, w, h, color, bg, bgi, border, border_w, text, size, header, footer, link, home, src, fill) = row
+    (
+        tag,
+        hint,
+        x,
+        y,
+        w,
+        h,
+        color,
+        bg,
+        bgi,
+        border,
+        border_w,
+        text,
+        size,
+        header,
+        footer,
+        link,
+        home,
+        src,
+        fill,
+        around,
+    ) = row
     return Box(
         tag=str(tag),
         hint=str(hint),
@@ -98,6 +125,7 @@ def _box(row: list[Any]) -> Box:
         home_link=bool(home),
         src=str(src),
         fill=str(fill),
+        around=str(around),
     )
 
 

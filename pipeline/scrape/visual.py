@@ -14,7 +14,7 @@ import math
 import re
 from dataclasses import dataclass, field, replace
 
-from pipeline.scrape.colors import BrandColors, Votes, choose, chroma, is_neutral, parse_color
+from pipeline.scrape.colors import BrandColors, Votes, choose, chroma, delta_e, is_neutral, parse_color
 from pipeline.scrape.logo import NOT_LOGO_HINT, Candidate
 from pipeline.scrape.names import norm
 from pipeline.scrape.page import Site
@@ -22,6 +22,40 @@ from pipeline.scrape.page import Site
 _BUTTON = re.compile(r"(^|[\s_-])(btn|button|cta|book|reserve|order)([\s_-]|$)", re.I)
 _LOGO = re.compile(r"logo|brand|wordmark|signet|site-title", re.I)
 _ICON = re.compile(r"/icons?/|[-_]icon\b|\bicon[-_]|\bfa-|\bbi-", re.I)
+# A social network named by an element's classes, icon, label or image ("fa-facebook", "bi-instagram",
+# "icon-twitter", "/img/whatsapp.svg") or by where its link goes: that network's colours, not the brand's.
+_SOCIAL = re.compile(
+    r"facebook|\bfb\b|instagram|twitter|linkedin|youtube|youtu\.be|whatsapp|\bwa\.me\b|tiktok|pinterest|"
+    r"tripadvisor|snapchat|telegram|\bt\.me/|vimeo|\bxing\b|threads\.net|//(www\.)?x\.com\b|fa-x-twitter|bi-twitter-x",
+    re.I,
+)
+# The networks' own colours (logos, share buttons): on an element inside a social link or block.
+NETWORK_COLORS = (
+    "#3b5998",  # Facebook, classic
+    "#1877f2",  # Facebook
+    "#4267b2",
+    "#1da1f2",  # Twitter
+    "#1d9bf0",
+    "#e1306c",  # Instagram
+    "#c13584",
+    "#833ab4",
+    "#405de6",
+    "#f77737",
+    "#25d366",  # WhatsApp
+    "#128c7e",
+    "#ff0000",  # YouTube
+    "#cd201f",
+    "#0077b5",  # LinkedIn
+    "#0a66c2",
+    "#e60023",  # Pinterest
+    "#bd081c",
+    "#ff0050",  # TikTok
+    "#00f2ea",
+    "#00af87",  # Tripadvisor
+    "#34e0a1",
+    "#0088cc",  # Telegram
+)
+NETWORK_MAX_DE = 3.0  # the networks publish exact colours; sites copy them
 _COLOR_FN = re.compile(r"(?:rgba?|hsla?|oklch|oklab|lab|lch|color)\([^()]*\)|#[0-9a-f]{3,8}\b", re.I)
 
 # Weight a surface can give one colour at most, and the weight of one box of that surface.
@@ -69,6 +103,17 @@ class Box:
     home_link: bool = False  # inside a link to the home page
     src: str = ""  # image URL as displayed (currentSrc, or a CSS background url)
     fill: str = ""
+    around: str = ""  # its title, its link's href and its nearest ancestors' id, classes, labels
+
+
+def names_network(box: Box) -> bool:
+    """The element itself is a social network's: its classes, icon, label or image say which."""
+    return bool(_SOCIAL.search(box.hint) or _SOCIAL.search(box.src))
+
+
+def network_color(color: str) -> bool:
+    """A social network's own colour (Facebook blue, WhatsApp green, ...)."""
+    return any(delta_e(color, known) <= NETWORK_MAX_DE for known in NETWORK_COLORS)
 
 
 @dataclass
@@ -96,7 +141,18 @@ def _fold(box: Box, seen: Seen) -> float:
 
 
 def surfaces(box: Box, seen: Seen) -> list[tuple[str, str, float]]:
-    """(surface, colour, weight) for each brand surface this box paints."""
+    """(surface, colour, weight) for each brand surface this box paints. A social network's element
+    paints none, whatever its link (a script may set that); inside a social link or block, the
+    networks' own colours are not the brand's either."""
+    if names_network(box):
+        return []
+    out = _painted(box, seen)
+    if _SOCIAL.search(box.around):
+        out = [s for s in out if not network_color(s[1])]
+    return out
+
+
+def _painted(box: Box, seen: Seen) -> list[tuple[str, str, float]]:
     out: list[tuple[str, str, float]] = []
     fold = _fold(box, seen)
     background = _opaque(box.background) or _gradient_color(box.background_image)

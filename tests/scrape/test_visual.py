@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline.scrape.colors import delta_e
-from pipeline.scrape.visual import Box, Seen, brand_colors, logo_boxes
+from pipeline.scrape.visual import Box, Seen, brand_colors, logo_boxes, surfaces
 
 WHITE, INK = "rgb(255, 255, 255)", "rgb(33, 37, 41)"
 
@@ -59,3 +59,26 @@ def test_the_logo_is_the_image_where_a_logo_sits_not_an_icon_or_a_photo() -> Non
     ranked = logo_boxes(seen(icon, photo, partner, logo), "Blue Harbour Bakery")
     assert [b.src for b in ranked][:1] == ["http://s/img/mark.png"]
     assert all(b.src != "http://s/img/hero.jpg" for b in ranked)
+
+
+def test_a_social_networks_element_is_no_brand_surface_whatever_its_link() -> None:
+    # Round icons painted in the networks' colours, their links set by a script that never ran.
+    buttons = [Box("a", "custom-button btn", y=300 + 60 * i, w=160, h=44, background="rgb(0, 0, 0)") for i in range(5)]
+    icons = [
+        Box("div", f"icon {network}", y=700, x=500 + 60 * i, w=50, h=50, background=color)
+        for i, (network, color) in enumerate(
+            (("facebook", "rgb(59, 89, 153)"), ("instagram", "rgb(225, 48, 108)"), ("tripadvisor", "rgb(0, 175, 135)"))
+        )
+    ]
+    icon_font = Box("i", "fa fa-facebook-f", y=715, x=515, w=20, h=20, fill="rgb(59, 89, 153)")
+    assert brand_colors(seen(*buttons, *icons, icon_font)).primary == "#000000"
+
+
+def test_inside_a_social_block_the_networks_colours_are_ignored_but_the_brands_are_kept() -> None:
+    in_social = "social-links https://www.facebook.com/acme"
+    badge = Box("span", "circle", y=700, w=50, h=50, background="rgb(24, 119, 242)", around=in_social)
+    assert surfaces(badge, seen()) == []
+    own = Box("span", "circle", y=700, w=50, h=50, background="rgb(218, 165, 32)", around=in_social)
+    assert [(s, c) for s, c, _ in surfaces(own, seen())] == [("badge", "#daa520")]
+    elsewhere = Box("span", "circle", y=700, w=50, h=50, background="rgb(24, 119, 242)")
+    assert [(s, c) for s, c, _ in surfaces(elsewhere, seen())] == [("badge", "#1877f2")]
