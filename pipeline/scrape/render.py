@@ -34,6 +34,20 @@ WANTED_TYPES = frozenset({"document", "stylesheet", "image"})
 _MEASURE = """
 ([maxBoxes, selectors]) => {
   const vw = innerWidth, vh = innerHeight, out = [], shown = {};
+  // A link's or button's ::before/::after that paints a filled, button-sized box with words in it: the
+  // button a visitor sees (the element's own box may be empty, its text only in `content`).
+  const drawnButton = (el) => {
+    for (const which of ['::before', '::after']) {
+      const ps = getComputedStyle(el, which);
+      const w = parseFloat(ps.width) || 0, h = parseFloat(ps.height) || 0;
+      if (ps.content === 'none' || ps.content === 'normal' || ps.display === 'none') continue;
+      if (ps.visibility !== 'visible' || w < 40 || h < 16 || w > 600 || h > 120) continue;
+      const bg = ps.backgroundColor;
+      if (!bg || bg === 'transparent' || (bg.startsWith('rgba(') && parseFloat(bg.split(',')[3]) < 0.5)) continue;
+      return [which, ps, w, h];
+    }
+    return null;
+  };
   for (const sel of selectors) {
     try { shown[sel] = document.querySelector(sel) !== null; } catch (e) { /* not a selector Chromium knows */ }
   }
@@ -44,7 +58,9 @@ _MEASURE = """
     const tag = el.tagName.toLowerCase();
     if (tag === 'script' || tag === 'style' || tag === 'head' || tag === 'noscript') continue;
     const r = el.getBoundingClientRect();
-    if (r.width < 2 || r.height < 2 || r.top > 3 * vh || r.bottom < 0 || r.left > vw || r.right < 0) continue;
+    if (r.top > 3 * vh || r.bottom < -80 || r.left > vw || r.right < -300) continue;
+    const drawn = tag === 'a' || tag === 'button' ? drawnButton(el) : null;
+    if ((r.width < 2 || r.height < 2 || r.bottom < 0 || r.right < 0) && !drawn) continue;
     const cs = getComputedStyle(el);
     if (cs.visibility !== 'visible' || parseFloat(cs.opacity) < 0.2) continue;
     let text = 0;
@@ -68,13 +84,22 @@ _MEASURE = """
     if (!src && bgi.startsWith('url(') && r.width < 700 && r.height < 320) {
       src = bgi.slice(4, -1).replace(/^["']|["']$/g, ''); kind = 'bg';
     }
-    out.push([kind, hint, r.left, r.top, r.width, r.height, cs.color, cs.backgroundColor,
-      bgi.includes('gradient') ? bgi.slice(0, 300) : '', cs.borderTopColor, parseFloat(cs.borderTopWidth) || 0,
-      text, parseFloat(cs.fontSize) || 16,
-      !!el.closest('header, nav, [role=banner], [role=navigation], .navbar, #header, .header, .site-header, #masthead'),
-      !!el.closest('footer, [role=contentinfo], #footer, .footer, .site-footer'),
-      !!a, homeLink, src.slice(0, 2000), cs.fill || '',
-      ((el.getAttribute('title') || '') + ' ' + around).slice(0, 400)]);
+    const inHeader = !!el.closest(
+      'header, nav, [role=banner], [role=navigation], .navbar, #header, .header, .site-header, #masthead');
+    const inFooter = !!el.closest('footer, [role=contentinfo], #footer, .footer, .site-footer');
+    const context = ((el.getAttribute('title') || '') + ' ' + around).slice(0, 400);
+    if (r.width >= 2 && r.height >= 2 && r.bottom >= 0 && r.right >= 0) {
+      out.push([kind, hint, r.left, r.top, r.width, r.height, cs.color, cs.backgroundColor,
+        bgi.includes('gradient') ? bgi.slice(0, 300) : '', cs.borderTopColor, parseFloat(cs.borderTopWidth) || 0,
+        text, parseFloat(cs.fontSize) || 16, inHeader, inFooter, !!a, homeLink, src.slice(0, 2000), cs.fill || '',
+        context]);
+    }
+    if (drawn) {
+      const [which, ps, w, h] = drawn;
+      out.push([tag + which, hint, r.left, r.top, w, h, ps.color, ps.backgroundColor, '', ps.borderTopColor,
+        parseFloat(ps.borderTopWidth) || 0, ps.content === '""' ? 0 : 1, parseFloat(ps.fontSize) || 16,
+        inHeader, inFooter, !!a, homeLink, '', '', context]);
+    }
   }
   const meta = document.querySelector('meta[name="theme-color"]');
   return {vw, vh, boxes: out, shown, theme: meta ? meta.getAttribute('content') : null};

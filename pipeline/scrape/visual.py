@@ -157,7 +157,11 @@ def _painted(box: Box, seen: Seen) -> list[tuple[str, str, float]]:
     fold = _fold(box, seen)
     background = _opaque(box.background) or _gradient_color(box.background_image)
     wide = box.w >= 0.5 * seen.width
-    is_button = box.tag == "button" or (box.tag in ("a", "input") and bool(_BUTTON.search(box.hint)))
+    is_button = (
+        box.tag == "button"
+        or box.tag.endswith(("::before", "::after"))  # a link's pseudo-element drawn as a filled button
+        or (box.tag in ("a", "input") and bool(_BUTTON.search(box.hint)))
+    )
     if background:
         if box.header and wide and box.h >= 30 and box.y < seen.height:
             out.append(("header", background, 1.0))

@@ -132,3 +132,21 @@ def test_each_hostile_site_ends_as_expected_with_the_renderer_on(
     tmp_path: Path,
 ) -> None:
     hostile.test_each_hostile_site_ends_as_expected_and_its_generated_site_is_inert(case, browser, web_root, tmp_path)
+
+
+def test_buttons_drawn_by_pseudo_elements_beat_social_icons_in_their_networks_colours(tmp_path: Path) -> None:
+    # Black language buttons drawn by each link's ::before; round icons in Facebook blue and Instagram
+    # pink whose links a deleted script used to set: a monochrome page, not Facebook's blue.
+    css = (
+        ".pick { display: inline-flex; width: 280px; height: 55px; margin: 10px }"
+        ".pick a:before { position: absolute; content: attr(data-label); width: 280px; height: 55px;"
+        " background: #000; color: #fff }"
+        ".icon { width: 50px; height: 50px; border-radius: 50% } .facebook { background: #3b5999 }"
+        " .instagram { background: #e1306c }"
+    )
+    picks = "".join(f'<span class="pick"><a href="/{c}.html" data-label="{c}"></a></span>' for c in ("fr", "en", "de"))
+    icons = '<div class="icon facebook"><i class="fa fa-facebook-f"></i></div><div class="icon instagram"></div>'
+    files = {"index.html": page(head='<link rel="stylesheet" href="/site.css">', body=picks + icons), "site.css": css}
+    with served_site(tmp_path, files) as url:
+        rendered = scrape_url(url)
+    assert rendered.palette.primary == "#000000", rendered.palette

@@ -82,3 +82,8 @@ def test_inside_a_social_block_the_networks_colours_are_ignored_but_the_brands_a
     assert [(s, c) for s, c, _ in surfaces(own, seen())] == [("badge", "#daa520")]
     elsewhere = Box("span", "circle", y=700, w=50, h=50, background="rgb(24, 119, 242)")
     assert [(s, c) for s, c, _ in surfaces(elsewhere, seen())] == [("badge", "#1877f2")]
+
+
+def test_a_links_pseudo_element_drawn_as_a_filled_box_is_a_button() -> None:
+    drawn = Box("a::before", y=300, w=280, h=55, color=WHITE, background="rgb(0, 0, 0)", text=1, link=True)
+    assert [(s, c) for s, c, _ in surfaces(drawn, seen())] == [("button", "#000000")]
