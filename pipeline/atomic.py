@@ -186,7 +186,7 @@ def pack_queued(
     hash gets `shared` (field, value, ...) and then its own items; the members of the records
     created join `state_set` and `run_set`, their job ids are pushed on `queue` in order, and the
     queue joins RQ's set of `queues`. The same writes as `pack_new` with one group per record (SET,
-    SADD, SADD, HSET, RPUSH), with half the arguments and a third of the Redis calls."""
+    SADD, SADD, HSET, RPUSH), with half the arguments and two Redis calls per record instead of five."""
     args: list[Any] = [len(shared), *shared, state_set, run_set, queue, queues]
     for r in records:
         args += (r.key, r.json, r.member, r.job_key, r.job_id, len(r.job_items), *r.job_items)

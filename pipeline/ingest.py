@@ -20,17 +20,17 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import redis
 from pydantic import BaseModel
 
-from pipeline import atomic, csvfile, drift, newlead, rowcheck, suppression
+from pipeline import csvfile, drift, newlead, rowcheck
 from pipeline.errors import InputError
 from pipeline.jobwriter import JobWriter
-from pipeline.models import LeadInput, LeadRecord, LeadState, RunRecord, Stage, utcnow
+from pipeline.models import RunRecord, Stage, utcnow
 from pipeline.settings import Settings
-from pipeline.store import Store, run_leads_key, state_key
+from pipeline.store import Store
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -118,7 +118,7 @@ def ingest_file(
     run.held, report.held_reason = held, held
     store.save_run(run)
     jobs = JobWriter(conn, Stage.SCRAPE, settings)
-    prepare = functools.partial(_prepare, conn, store, jobs, run.run_id, held=held)
+    prepare = functools.partial(newlead.prepare_batch, conn, store, jobs, run.run_id, held=held)
     writer = _BatchWriter(prepare, report, known)
     try:
         new_lead = functools.partial(newlead.new_lead, newlead.RecordJson(run.run_id))
@@ -179,16 +179,6 @@ def _drift_hold(
     return None
 
 
-class _Written(NamedTuple):
-    """What writing one batch did."""
-
-    duplicate: int
-    suppressed: int
-    enqueued: int
-    held: int
-    known: list[str]
-
-
 class _BatchWriter:
     """Prepares each batch on the caller's thread and writes it on one background thread, one batch
     at a time and in order, while the caller reads and validates the next one: Redis's work on a
@@ -197,13 +187,13 @@ class _BatchWriter:
 
     def __init__(
         self,
-        prepare: Callable[[list[newlead.NewLead]], Callable[[], _Written]],
+        prepare: Callable[[list[newlead.NewLead]], Callable[[], newlead.Written]],
         report: IngestReport,
         known: list[str] | None,
     ) -> None:
         self._prepare, self._report, self._known = prepare, report, known
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
-        self._pending: Future[_Written] | None = None
+        self._pending: Future[newlead.Written] | None = None
 
     def submit(self, batch: list[newlead.NewLead]) -> None:
         """Prepare this batch, wait for the one in flight (adding its counts to the report), then
@@ -231,84 +221,6 @@ class _BatchWriter:
         self._report.held += done.held
         if self._known is not None:
             self._known.extend(done.known)
-
-
-def _enqueue_batch(
-    conn: redis.Redis,
-    store: Store,
-    settings: Settings,
-    run_id: str,
-    batch: list[LeadInput],
-    held: str | None = None,
-) -> _Written:
-    """Create records and scrape jobs for the leads of a batch not already known (`_prepare`, then
-    its write)."""
-    jobs, records = JobWriter(conn, Stage.SCRAPE, settings), newlead.RecordJson(run_id)
-    return _prepare(conn, store, jobs, run_id, [newlead.new_lead(records, lead) for lead in batch], held)()
-
-
-def _prepare(
-    conn: redis.Redis, store: Store, writer: JobWriter, run_id: str, batch: list[newlead.NewLead], held: str | None
-) -> Callable[[], _Written]:
-    """Pack a batch's records and scrape jobs; the returned call writes them atomically in one
-    round trip (`atomic.pack_queued`): a lead whose record already exists (an earlier file, a
-    concurrent ingest beside cron's) gets nothing written, so no lead is ever enqueued twice. A
-    suppressed lead, or every lead of a held run, gets a record in its own state and no job
-    (`atomic.pack_new`, a second round trip). The call does I/O only, so a background thread can
-    make it while this thread reads on."""
-    blocked = suppression.suppressed_among(conn, [new.email for new in batch])
-    plain = [i for i, new in enumerate(batch) if new.email not in blocked and not held]
-    others = [i for i, new in enumerate(batch) if new.email in blocked or held]
-    queued = atomic.pack_queued(
-        [newlead.queued(writer, batch[i]) for i in plain],
-        shared=writer.shared_fields(),
-        state_set=state_key(LeadState.QUEUED),
-        run_set=run_leads_key(run_id),
-        queue=writer.queue.key,
-        queues=writer.queue.redis_queues_keys,
-    )
-    special = _pack_without_job([batch[i] for i in others], conn, store, run_id, blocked, held) if others else None
-
-    def write() -> _Written:
-        known_at = {plain[i] for i in atomic.run_queued(conn, queued)}
-        if special is not None:
-            known_at |= {others[i] for i in atomic.run_new(conn, special)}
-        fresh = [new for i, new in enumerate(batch) if i not in known_at]
-        todo = [new for new in fresh if new.email not in blocked]
-        return _Written(
-            duplicate=len(batch) - len(fresh),
-            suppressed=len(fresh) - len(todo),
-            enqueued=0 if held else len(todo),
-            held=len(todo) if held else 0,
-            known=[batch[i].key for i in sorted(known_at)],
-        )
-
-    return write
-
-
-def _pack_without_job(
-    leads: list[newlead.NewLead],
-    conn: redis.Redis,
-    store: Store,
-    run_id: str,
-    blocked: dict[str, suppression.Suppression],
-    held: str | None,
-) -> list[Any]:
-    """`atomic.pack_new` groups for leads that end before any job: suppressed, or in a held run."""
-    pipe, ends = atomic.recorder(conn), []
-    for new in leads:
-        record = LeadRecord.model_validate_json(new.record)
-        hit = blocked.get(new.email)
-        if hit is not None:  # never emailed: it ends here, before any work is done
-            record.state, record.last_error = LeadState.SUPPRESSED, f"{hit.kind} {hit.entry} ({hit.reason})"
-            record.note("suppressed", record.last_error, Stage.SCRAPE)
-        else:  # the run waits for `pipeline runs approve`: nothing is enqueued
-            record.state, record.last_error = LeadState.HELD, held
-            record.note("held", held or "", Stage.SCRAPE)
-        store.save(record, pipe, new=True)  # its first command creates the record: the group's condition
-        store.add_run_leads(run_id, [new.key], pipe)
-        ends.append(len(pipe))
-    return atomic.pack_new(pipe, ends)
 
 
 def _archive(path: Path, archive_root: Path, *, move: bool) -> Path:

@@ -90,9 +90,8 @@ class JobWriter:
     def job_hash(self, key: str, generation: int, stamp: str) -> tuple[str, str, list[Any]]:
         """A job's hash key, id and own hash items (name, value, ...; `job_fields`), for writers that
         add `shared_fields()` themselves (`atomic.pack_queued`)."""
-        jid = queues.job_id(key, self.stage, generation)
-        items = [item for pair in self.job_fields(key, generation, stamp).items() for item in pair]
-        return f"{self.queue.job_class.redis_job_namespace_prefix}{jid}", jid, items
+        hash_key, jid = self._keys(key, generation)
+        return hash_key, jid, [item for pair in self.job_fields(key, generation, stamp).items() for item in pair]
 
     def write_full(self, pipe: Pipeline, key: str, generation: int) -> None:
         """Add one job to `pipe` with every field RQ writes, its queue registered: what
@@ -101,9 +100,14 @@ class JobWriter:
         self._write(pipe, key, generation, self._shared | self.job_fields(key, generation, utcformat(now())))
 
     def _write(self, pipe: Pipeline, key: str, generation: int, mapping: dict[Any, Any]) -> None:
-        jid = queues.job_id(key, self.stage, generation)
-        pipe.hset(f"{self.queue.job_class.redis_job_namespace_prefix}{jid}", mapping=mapping)
+        hash_key, jid = self._keys(key, generation)
+        pipe.hset(hash_key, mapping=mapping)
         pipe.rpush(self.queue.key, jid)
+
+    def _keys(self, key: str, generation: int) -> tuple[str, str]:
+        """The job's hash key and id."""
+        jid = queues.job_id(key, self.stage, generation)
+        return f"{self.queue.job_class.redis_job_namespace_prefix}{jid}", jid
 
 
 _WRITERS: dict[Stage, JobWriter] = {}

@@ -8,9 +8,9 @@ them over in batches through a pipe, while the parent builds and writes the batc
 and their order are the same either way; the pipe's buffer bounds what is in flight, so memory stays
 flat. An error in the child (the file changed under us, a bug) is raised in the parent.
 
-A caller may hand `checked_rows` a `prepare` function for each valid lead (ingest builds the lead's
-record and job there): it runs beside the validation, in the child when there is one, and only its
-result crosses the pipe, so the parent neither rebuilds nor unpickles the lead.
+`checked_rows` passes each valid lead through the caller's `prepare` (ingest builds the lead's
+record there): it runs beside the validation, in the child when there is one, and only its result
+crosses the pipe, so the parent neither rebuilds nor unpickles the lead.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import redis
 from rq.job import Job
 from rq.timeouts import JobTimeoutException
 
-from pipeline import ingest, jobs
+from pipeline import ingest, jobs, newlead
 from pipeline.drain import drain
 from pipeline.ingest import IngestReport
 from pipeline.models import LeadInput, LeadState, Stage
@@ -93,7 +93,7 @@ def test_two_ingests_of_the_same_leads_at_once_enqueue_each_lead_once(conn: redi
         client = redis.Redis(connection_pool=conn.connection_pool)
         start.wait()
         for i in range(0, 300, 50):  # small batches interleave the two writers
-            done = ingest._enqueue_batch(client, Store(client), settings, report.run_id, leads[i : i + 50])
+            done = newlead.write_batch(client, Store(client), settings, report.run_id, leads[i : i + 50])
             report.enqueued += done.enqueued
             report.duplicate += done.duplicate
 
