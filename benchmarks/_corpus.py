@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from pipeline.browser import Browser
 from pipeline.models import BrandProfile, LeadInput
 from pipeline.scrape import render
-from pipeline.scrape.colors import delta_e
+from pipeline.scrape.colorvalue import delta_e
 from pipeline.scrape.fetch import Fetcher
 from pipeline.scrape.names import norm
 from pipeline.settings import Settings

@@ -9,21 +9,24 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-import tinycss2
-from coloraide import Color
-from tinycss2.ast import FunctionBlock, HashToken, IdentToken, Node
-
+from pipeline.scrape.colorvalue import (
+    DARK_SELECTOR,
+    chroma,
+    colors_in,
+    custom_properties,
+    delta_e,
+    is_neutral,
+    lightness,
+    parse_color,
+)
 from pipeline.scrape.css import Decl, declarations, inline_declarations
 from pipeline.scrape.page import Sheet, Site
 
 CLUSTER_DE = 10.0  # CIEDE2000 distance under which two colours are one brand colour
 SECONDARY_DE = 20.0
-NEUTRAL_CHROMA = 0.035
-TINT_CHROMA = 0.015  # under NEUTRAL_CHROMA but still visibly tinted
+TINT_CHROMA = 0.015  # under colorvalue.NEUTRAL_CHROMA but still visibly tinted
 FRAMEWORK_CAP = 3.0  # OKLCH chroma under which a colour is grey/white/black
 
 FRAMEWORK = re.compile(
@@ -126,7 +129,6 @@ _COLOR_PROPS = {
     "caret-color",
     "column-rule-color",
 }
-_FUNCS = {"rgb", "rgba", "hsl", "hsla", "hwb", "lab", "lch", "oklab", "oklch", "color"}
 
 
 @dataclass
@@ -157,106 +159,6 @@ class BrandColors:
     secondary: str | None
     palette: list[str]
     source: str
-
-
-@lru_cache(maxsize=4096)
-def parse_color(text: str) -> tuple[str, float] | None:
-    """('#rrggbb', alpha) for a CSS colour, None for anything else (`currentColor`, `inherit`, ...)."""
-    try:
-        color = Color(text)
-    except (ValueError, TypeError, KeyError):
-        return None
-    srgb = color.convert("srgb").fit("srgb")
-    return srgb.to_string(hex=True, alpha=False), float(srgb.alpha())
-
-
-@lru_cache(maxsize=4096)
-def chroma(hex_color: str) -> float:
-    """OKLCH chroma: how far from grey."""
-    return float(Color(hex_color).convert("oklch")["chroma"])
-
-
-@lru_cache(maxsize=65536)
-def delta_e(a: str, b: str) -> float:
-    """CIEDE2000 distance of two colours."""
-    return float(Color(a).delta_e(Color(b), method="2000"))
-
-
-@lru_cache(maxsize=4096)
-def lightness(hex_color: str) -> float:
-    """OKLCH lightness, 0 (black) to 1 (white)."""
-    return float(Color(hex_color).convert("oklch")["lightness"])
-
-
-def is_neutral(hex_color: str) -> bool:
-    """Grey, near-white or near-black."""
-    return chroma(hex_color) < NEUTRAL_CHROMA
-
-
-_VAR = re.compile(r"var\(\s*(--[\w-]+)\s*(?:,([^()]*))?\)", re.I)
-_ROOT_SEL = re.compile(r"^\s*(:root|html|body|\*|:host)(\s*,\s*(:root|html|body|\*|:host))*\s*$", re.I)
-_DARK_SEL = re.compile(r"dark|night|high-contrast", re.I)
-
-
-def substitute(text: str, variables: dict[str, str]) -> str:
-    """`var(--x, fallback)` replaced by the variable's text (or the fallback), innermost first, a
-    few levels deep: `rgb(var(--brand-rgb))` and `hsl(var(--primary))` become colours too."""
-    for _ in range(4):
-        if "var(" not in text.lower():
-            break
-        text = _VAR.sub(lambda m: variables.get(m[1], (m[2] or "").strip()), text)
-    return text
-
-
-@lru_cache(maxsize=8192)
-def _parsed(text: str) -> tuple[Node, ...]:
-    return tuple(tinycss2.parse_component_value_list(text, skip_comments=True))
-
-
-def colors_in(value: Iterable[Node], variables: dict[str, str], depth: int = 0) -> list[str]:
-    """The opaque-enough colours in a declaration value, `var(--x)` resolved through `variables`
-    (custom property → its value's text)."""
-    found: list[str] = []
-    for token in value:
-        text: str | None = None
-        if isinstance(token, HashToken):
-            text = "#" + token.value
-        elif isinstance(token, FunctionBlock):
-            name = token.lower_name
-            if name in _FUNCS:
-                text = token.serialize()
-                if "var(" in text.lower():
-                    text = substitute(text, variables)
-            elif name == "var":
-                ref = next((t.value for t in token.arguments if isinstance(t, IdentToken)), "")
-                if ref in variables and depth < 5:
-                    found.extend(colors_in(_parsed(variables[ref]), variables, depth + 1))
-                else:
-                    found.extend(colors_in(token.arguments, variables, depth + 1))
-                continue
-            else:  # gradients and the like: look inside
-                found.extend(colors_in(token.arguments, variables, depth + 1))
-                continue
-        elif isinstance(token, IdentToken) and token.lower_value not in {"transparent", "inherit", "none"}:
-            text = token.value
-        if text is not None:
-            parsed = parse_color(text)
-            if parsed is not None and parsed[1] >= 0.3:
-                found.append(parsed[0])
-    return found
-
-
-def custom_properties(decls: list[Decl]) -> dict[str, str]:
-    """Custom property → value text as most visitors get it: definitions on `:root`/`html`/`body`
-    (the last one wins, as in the cascade), other selectors only for names the root leaves
-    undefined, and dark-mode or high-contrast overrides not at all."""
-    root: dict[str, str] = {}
-    other: dict[str, str] = {}
-    for d in decls:
-        if not d.name.startswith("--") or _DARK_SEL.search(d.selector):
-            continue
-        (root if _ROOT_SEL.match(d.selector) or d.selector.startswith("[inline]") else other)[d.name] = d.text
-    return {**other, **root}
 
 
 def _sheet_factor(sheet: Sheet) -> float:
@@ -325,7 +227,7 @@ def collect(site: Site, shown: dict[str, bool] | None = None) -> Votes:
         factor = _sheet_factor(d.sheet)
         target = framework if factor < 1 else votes
         if d.name.startswith("--"):
-            if _DARK_SEL.search(d.selector):
+            if DARK_SELECTOR.search(d.selector):
                 continue
             got = colors_in(d.value, variables)
             if not got or _FRAMEWORK_VAR.match(d.name):

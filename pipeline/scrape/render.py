@@ -20,7 +20,8 @@ from playwright.sync_api import FloatRect, Page
 from pipeline.browser import SCREENSHOT_MAX_PIXELS, Allow, Browser, Vet, shared
 from pipeline.errors import PipelineError
 from pipeline.media import UnsafeAsset, raster
-from pipeline.scrape.colors import color_selectors, is_neutral, parse_color
+from pipeline.scrape.colors import color_selectors
+from pipeline.scrape.colorvalue import is_neutral, parse_color
 from pipeline.scrape.fetch import Response, same_origin
 from pipeline.scrape.page import Site
 from pipeline.scrape.visual import Box, LogoBox, Seen, logo_boxes

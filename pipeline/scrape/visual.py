@@ -14,7 +14,8 @@ import math
 import re
 from dataclasses import dataclass, field, replace
 
-from pipeline.scrape.colors import BrandColors, Votes, choose, chroma, delta_e, is_neutral, parse_color
+from pipeline.scrape.colors import BrandColors, Votes, choose
+from pipeline.scrape.colorvalue import chroma, delta_e, is_neutral, parse_color
 from pipeline.scrape.logo import NOT_LOGO_HINT, Candidate
 from pipeline.scrape.names import norm
 from pipeline.scrape.page import Site

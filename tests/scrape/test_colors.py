@@ -4,7 +4,8 @@ bundled into the site's own stylesheet."""
 
 from __future__ import annotations
 
-from pipeline.scrape.colors import brand_colors, delta_e
+from pipeline.scrape.colors import brand_colors
+from pipeline.scrape.colorvalue import delta_e
 from pipeline.scrape.page import Page, Sheet, Site
 from tests.scrape.helpers import page
 

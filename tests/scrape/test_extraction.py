@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pipeline.scrape.colors import delta_e
+from pipeline.scrape.colorvalue import delta_e
 from tests.scrape.helpers import page, scrape_url, served_site, settings, write_site
 from tests.support.servers import serve
 

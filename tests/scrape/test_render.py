@@ -14,7 +14,7 @@ from playwright.sync_api import Browser as PWBrowser
 
 from pipeline.deploy.local import LocalWebRoot
 from pipeline.scrape import render
-from pipeline.scrape.colors import delta_e
+from pipeline.scrape.colorvalue import delta_e
 from pipeline.scrape.page import Page, Site
 from tests.scrape import helpers
 from tests.scrape import test_hostile_sites as hostile

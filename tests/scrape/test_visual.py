@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.scrape.colors import delta_e
+from pipeline.scrape.colorvalue import delta_e
 from pipeline.scrape.visual import Box, Seen, brand_colors, logo_boxes, surfaces
 
 WHITE, INK = "rgb(255, 255, 255)", "rgb(33, 37, 41)"
