@@ -21,7 +21,7 @@ from pipeline.scrape.colorvalue import (
     lightness,
     parse_color,
 )
-from pipeline.scrape.css import Decl, declarations, inline_declarations
+from pipeline.scrape.css import Decl, declarations, inline_declarations, vendor_sheet
 from pipeline.scrape.page import Sheet, Site
 
 CLUSTER_DE = 10.0  # CIEDE2000 distance under which two colours are one brand colour
@@ -29,12 +29,6 @@ SECONDARY_DE = 20.0
 TINT_CHROMA = 0.015  # under colorvalue.NEUTRAL_CHROMA but still visibly tinted
 FRAMEWORK_CAP = 3.0  # OKLCH chroma under which a colour is grey/white/black
 
-FRAMEWORK = re.compile(
-    r"bootstrap|tailwind|font-?awesome|fontawesome|water(\.min)?\.css|normalize|reset|foundation|bulma|"
-    r"materiali[sz]e|animate|owl|lightbox|fancybox|tippy|quarto|highlight|glide|swiper|slick|aos|bootstrap-icons|"
-    r"jquery|select2|leaflet|magnific|splide|flickity|lity|venobox|glightbox|remixicon|boxicons",
-    re.I,
-)
 # Frameworks' default palettes (Bootstrap 3/4/5 theme, state, hover and focus colours): a site that
 # did not restyle them shows them everywhere, bundled into its own CSS, yet they are not its brand.
 FRAMEWORK_DEFAULTS = frozenset(
@@ -164,7 +158,7 @@ class BrandColors:
 def _sheet_factor(sheet: Sheet) -> float:
     if sheet.inline:
         return 1.5
-    return 0.15 if FRAMEWORK.search(sheet.url.rsplit("/", 1)[-1]) or "/vendor/" in sheet.url else 1.0
+    return 0.15 if vendor_sheet(sheet.url) else 1.0
 
 
 def _decl_weight(decl: Decl) -> tuple[float, bool]:

@@ -18,6 +18,21 @@ _DESCEND = {"media", "supports", "layer", "document", "container"}
 # Conditional styles that are not the brand as most visitors see it.
 _SKIP_MEDIA = re.compile(r"print|prefers-contrast|prefers-color-scheme\s*:\s*dark|forced-colors|inverted-colors", re.I)
 
+# Stylesheets of frameworks and plugins, by file name: their colours are defaults, not the brand.
+FRAMEWORK = re.compile(
+    r"bootstrap|tailwind|font-?awesome|fontawesome|water(\.min)?\.css|normalize|reset|foundation|bulma|"
+    r"materiali[sz]e|animate|owl|lightbox|fancybox|tippy|quarto|highlight|glide|swiper|slick|aos|bootstrap-icons|"
+    r"jquery|select2|leaflet|magnific|splide|flickity|lity|venobox|glightbox|remixicon|boxicons|datepicker|timepicker|"
+    r"flatpickr|icomoon|ionicons|flaticon|iconic|icofont|themify|linearicons|line-awesome|simple-line-icons|"
+    r"nice-select|bxslider|colorbox|prettyphoto|photoswipe|lightgallery|mediaelement|fullcalendar",
+    re.I,
+)
+
+
+def vendor_sheet(url: str) -> bool:
+    """A framework's or plugin's stylesheet (bootstrap.min.css, owl.carousel.css, /vendor/...)."""
+    return bool(FRAMEWORK.search(url.rsplit("/", 1)[-1].split("?", 1)[0])) or "/vendor/" in url
+
 
 @dataclass(frozen=True)
 class Decl:

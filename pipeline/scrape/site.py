@@ -7,7 +7,10 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+from bs4 import Tag
+
 from pipeline.errors import PipelineError
+from pipeline.scrape.css import vendor_sheet
 from pipeline.scrape.fetch import CSS_TYPES, HTML_TYPES, Fetcher, same_origin
 from pipeline.scrape.page import Page, Sheet, Site, site_aliases
 from pipeline.scrape.robots import load_robots
@@ -90,23 +93,31 @@ def may_fetch(site: Site, url: str, settings: Settings) -> bool:
 
 
 def _sheets(site: Site, page: Page, fetcher: Fetcher, settings: Settings, notes: list[str]) -> list[Sheet]:
-    sheets: list[Sheet] = []
-    linked = 0
+    """The page's inline styles and up to `scrape_max_stylesheets` linked stylesheets, in document
+    order. When a page links more than that, the site's own go before frameworks' and plugins':
+    templates link a dozen vendor sheets first and their theme last."""
+    nodes: list[tuple[Tag, str | None]] = []
     for node in page.soup.find_all(["link", "style"]):
         if node.name == "style":
-            sheets.append(Sheet(url=page.url, text=node.get_text(), inline=True))
+            nodes.append((node, None))
             continue
         rels = [str(r).lower() for r in (node.get("rel") or [])]
         href = site.absolute(str(node.get("href", "")), page.base)
-        if "stylesheet" not in rels or href is None or "alternate" in rels:
+        if "stylesheet" in rels and href is not None and "alternate" not in rels and may_fetch(site, href, settings):
+            nodes.append((node, href))
+    linked = [href for _, href in nodes if href is not None]
+    chosen = set(sorted(linked, key=vendor_sheet)[: settings.scrape_max_stylesheets])
+    sheets: list[Sheet] = []
+    for node, href in nodes:
+        if href is None:
+            sheets.append(Sheet(url=page.url, text=node.get_text(), inline=True))
             continue
-        if not may_fetch(site, href, settings) or linked >= settings.scrape_max_stylesheets:
+        if href not in chosen:
             continue
         budget = settings.scrape_css_budget_bytes - sum(len(sheet.text) for sheet in sheets)
         if budget <= 0:
             notes.append(f"stylesheet skipped: CSS budget of {settings.scrape_css_budget_bytes} bytes used up")
             break
-        linked += 1
         try:
             got = fetcher.get(
                 href,

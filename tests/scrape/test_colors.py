@@ -4,10 +4,13 @@ bundled into the site's own stylesheet."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pipeline.scrape.colors import brand_colors
 from pipeline.scrape.colorvalue import delta_e
 from pipeline.scrape.page import Page, Sheet, Site
-from tests.scrape.helpers import page
+from tests.scrape.helpers import page, scrape_url, settings, write_site
+from tests.support.servers import serve_directory
 
 
 def primary_of(css: str, body: str = "<p>x</p>") -> str | None:
@@ -54,3 +57,29 @@ def test_a_bootstrap_default_palette_bundled_in_the_sites_own_css_is_noise() -> 
 def test_a_site_that_kept_the_framework_blue_still_gets_it() -> None:
     css = ".btn-primary { background-color: #0d6efd } a { color: #0d6efd } body { color: #212529 }"
     assert close(primary_of(css), "#0d6efd")
+
+
+def test_a_theme_linked_after_more_vendor_sheets_than_the_cap_is_still_read(tmp_path: Path) -> None:
+    # A Colorlib-style template links a dozen plugin stylesheets first and its own theme last; the
+    # theme, not the date picker's yellow, holds the brand.
+    vendors = [
+        "animate",
+        "owl.carousel.min",
+        "magnific-popup",
+        "aos",
+        "ionicons.min",
+        "bootstrap-datepicker",
+        "jquery.timepicker",
+        "flaticon",
+        "icomoon",
+        "open-iconic-bootstrap.min",
+    ]
+    files: dict[str, str | bytes] = {
+        f"css/{v}.css": f".x-{i} td.today {{ background: #fdf59a }}" for i, v in enumerate(vendors)
+    }
+    files["css/style.css"] = "a, .btn-primary, h2 { color: #c49b63 } .btn-primary { background: #c49b63 }"
+    links = "".join(f'<link rel="stylesheet" href="css/{v}.css">' for v in [*vendors, "style"])
+    files["index.html"] = page(head=links, body='<h2>Menu</h2><a class="btn-primary" href="/menu">Order</a>')
+    with serve_directory(write_site(tmp_path, files)) as url:
+        profile = scrape_url(url, settings(scrape_max_stylesheets=4))
+    assert close(profile.palette.primary, "#c49b63"), profile.palette
