@@ -133,6 +133,7 @@ class Votes:
     brand: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     origin: dict[str, str] = field(default_factory=dict)
     strongest: dict[str, float] = field(default_factory=dict)
+    framework: set[str] = field(default_factory=set)  # colours voted for only by frameworks' defaults
 
     def add(self, color: str, weight: float, origin: str, *, brand: bool = False) -> None:
         """One vote; `brand` marks signals a monochrome brand is allowed to win on. A colour's
@@ -248,6 +249,8 @@ def collect(site: Site, shown: dict[str, bool] | None = None) -> Votes:
     # A framework's palette is its default, not the brand: however often it repeats a colour, that
     # colour counts at most like one strong rule of the site's own CSS (less when the page shows it little).
     for color, weight in framework.weight.items():
+        if color not in votes.weight:
+            votes.framework.add(color)
         votes.add(
             color,
             min(weight, FRAMEWORK_CAP) * framework_seen.weight[color] / max(weight, 1e-9),

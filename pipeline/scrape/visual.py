@@ -14,8 +14,8 @@ import math
 import re
 from dataclasses import dataclass, field, replace
 
-from pipeline.scrape.colors import BrandColors, Votes, choose
-from pipeline.scrape.colorvalue import chroma, delta_e, is_neutral, parse_color
+from pipeline.scrape.colors import CLUSTER_DE, BrandColors, Votes, choose
+from pipeline.scrape.colorvalue import chroma, delta_e, is_neutral, lightness, parse_color
 from pipeline.scrape.logo import NOT_LOGO_HINT, Candidate
 from pipeline.scrape.names import norm
 from pipeline.scrape.page import Site
@@ -221,7 +221,10 @@ def votes(seen: Seen, css: Votes | None = None, css_peak: float | None = None) -
         out.add(color, weight, f"rendered {surface}", brand=surface in BRAND_SURFACES)
     if css is not None and css.weight:
         scale = CSS_SHARE / max(css_peak or 0.0, *css.weight.values())
+        painted = [color for _, color in raw]
         for color, weight in css.weight.items():
+            if color in css.framework and not any(delta_e(color, p) <= CLUSTER_DE for p in painted):
+                continue  # a framework's default palette that no brand surface of the page shows
             # A monochrome brand shows itself (a black header, black buttons): a neutral the CSS
             # names "brand" but no visitor sees on a brand surface does not make one.
             brand = css.brand.get(color, 0.0) > 0 and not is_neutral(color)
@@ -230,8 +233,25 @@ def votes(seen: Seen, css: Votes | None = None, css_peak: float | None = None) -
 
 
 def brand_colors(seen: Seen, css: Votes | None = None, css_peak: float | None = None) -> BrandColors:
-    """Primary, secondary and palette as a visitor sees them (with the stylesheets' votes, if given)."""
-    return choose(votes(seen, css, css_peak))
+    """Primary, secondary and palette as a visitor sees them (with the stylesheets' votes, if given).
+    A page that shows no colour at all on its brand surfaces is a monochrome brand: its darkest
+    strong ink (headings, links, buttons) is the primary, not a framework's unused palette."""
+    chosen = choose(votes(seen, css, css_peak))
+    if chosen.primary is None:
+        ink = _dark_ink(seen)
+        if ink:
+            return BrandColors(ink, None, [ink], "rendered monochrome")
+    return chosen
+
+
+def _dark_ink(seen: Seen) -> str | None:
+    """The dark neutral painted most on the page's brand surfaces, if any."""
+    weight: dict[str, float] = {}
+    for box in seen.boxes:
+        for _, color, units in surfaces(box, seen):
+            if is_neutral(color) and lightness(color) < 0.5:
+                weight[color] = weight.get(color, 0.0) + units
+    return max(weight, key=lambda c: weight[c], default=None)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pipeline.scrape.colors import Votes
 from pipeline.scrape.colorvalue import delta_e
 from pipeline.scrape.visual import Box, Seen, brand_colors, logo_boxes, surfaces
 
@@ -87,3 +88,19 @@ def test_inside_a_social_block_the_networks_colours_are_ignored_but_the_brands_a
 def test_a_links_pseudo_element_drawn_as_a_filled_box_is_a_button() -> None:
     drawn = Box("a::before", y=300, w=280, h=55, color=WHITE, background="rgb(0, 0, 0)", text=1, link=True)
     assert [(s, c) for s, c, _ in surfaces(drawn, seen())] == [("button", "#000000")]
+
+
+def test_a_framework_palette_no_brand_surface_shows_is_no_brand_a_grey_page_is_monochrome() -> None:
+    # Bulma's defaults in its own stylesheet (link blue, turquoise primary), shown only in the footer:
+    # a page all in grey ink is a monochrome brand, not Bulma's.
+    css = Votes()
+    for color, weight in (("#3273dc", 3.0), ("#00d1b2", 3.0), ("#209cee", 2.0), ("#4a4a4a", 3.0)):
+        css.add(color, weight, "css bulma.css")
+    css.framework.update({"#3273dc", "#00d1b2", "#209cee"})
+    heading = Box("h1", y=300, w=600, h=40, color="rgb(54, 54, 54)", text=20, font_size=32)
+    footer_links = [Box("a", y=2600, w=80, h=18, color="rgb(50, 115, 220)", text=8, link=True, footer=True)] * 3
+    chosen = brand_colors(seen(heading, *footer_links), css)
+    assert close(chosen.primary, "#363636") and chosen.source == "rendered monochrome"
+    # the same palette on the page's buttons is what a visitor sees: it stays the brand
+    button = Box("a", "button is-link", y=400, w=160, h=44, background="rgb(50, 115, 220)")
+    assert close(brand_colors(seen(heading, button), css).primary, "#3273dc")
