@@ -138,16 +138,24 @@ def text_wordmark(page: Page, name_key: str) -> bool:
 
 
 def _css_background_logos(site: Site) -> list[Candidate]:
+    """Images a stylesheet paints as a background where its selector says logo (`.logo a { background:
+    url(x.png) }`), or where the image's own file name says so (`.jumbotron { background-image:
+    url(bilder/logo.png) }`), unless the name says it is a backdrop ("logo-bg.jpg")."""
     found = []
     for sheet in site.sheets:
         for decl in declarations(sheet):
-            if not decl.name.startswith("background") or not _LOGO.search(decl.selector):
+            if not decl.name.startswith("background"):
                 continue
             match = _URL.search(decl.text)
-            if match and not match[1].startswith("data:"):
-                url = site.absolute(urljoin(sheet.url, match[1]))
-                if url:
-                    found.append(Candidate("css-background", 7.0, url=url))
+            if not match or match[1].startswith("data:"):
+                continue
+            file_name = match[1].rsplit("/", 1)[-1]
+            by_selector = bool(_LOGO.search(decl.selector))
+            if not by_selector and not (_LOGO.search(file_name) and not NOT_LOGO_HINT.search(file_name)):
+                continue
+            url = site.absolute(urljoin(sheet.url, match[1]))
+            if url:
+                found.append(Candidate("css-background", 7.0 if by_selector else 6.0, url=url))
     return found
 
 

@@ -103,6 +103,19 @@ LOGO_SVG = (
         (
             {
                 "index.html": page(
+                    head='<link rel="stylesheet" href="/site.css">', body='<div class="jumbotron"></div><h2>Hallo</h2>'
+                ),
+                "site.css": ".jumbotron { height: 174px; background-image: url('img/logo.png') }"
+                ".hero { background: url('img/logo-bg.jpg') }",
+                "img/logo-bg.jpg": b"",
+                "img/logo.png": png(),
+            },
+            "css-background",
+            "/img/logo.png",
+        ),
+        (
+            {
+                "index.html": page(
                     head='<script type="application/ld+json">{"@type": "Organization", "name": "Acme", '
                     '"logo": "https://acme-bakery.example.com/img/brand.png"}</script>'
                     '<link rel="canonical" href="https://acme-bakery.example.com/">'
