@@ -26,7 +26,13 @@ _PLACEHOLDER_MAIL = re.compile(
 )
 _PHONE = re.compile(r"(?<![\w.])(?:\+|00)?\(?\d[\d\s().\-/]{5,18}\d(?![\w])")
 _PHONE_LABEL = re.compile(
-    r"(tel|phone|telefon|téléphone|tél|fon|call|ruf|mobil|handy|cell|☎|📞|whatsapp)\W{0,4}$", re.I
+    r"(tel|phone|telefon|téléphone|tél|fon|call|ruf|mobil|handy|cell|☎|📞|whatsapp|contact|kontakt|contatto|"
+    r"contacto|telefono|teléfono|tlf|portable|gsm|móvil|movil|cellulare)\W{0,4}$",
+    re.I,
+)
+# One number for both ("tel/fax: +39 0432 732438", "Telefon & Fax"): it is the phone too.
+_PHONE_AND_FAX = re.compile(
+    r"(tel|phone|telefon|tél|fon)\.?\s*[/&+,]\s*(tele)?fax\W{0,4}$|fax\s*[/&+,]\s*(tel|phone)", re.I
 )
 _TOWN = re.compile(
     r"(?:\b[A-Z]{1,2}-)?\b\d{4,5}\s+[A-ZÀ-Ý][^\W\d_]{2,}|\b[A-Z][a-z]+,?\s+[A-Z]{2}\s+\d{5}(?:-\d{4})?\b"
@@ -204,9 +210,10 @@ def _linked_or_written_phone(page: Page) -> tuple[str, str] | None:
             shaped = number.startswith(("+", "0", "(")) and re.search(r"[\s.\-/]", number) and len(digits(number)) >= 9
             if placeholder_phone(number) or _TIMES.search(number) or _DATE.search(number):
                 continue
-            if _NOT_PHONE_BEFORE.search(before.strip()) or _NOT_PHONE_AFTER.match(text[match.end() :]):
+            shared = _PHONE_AND_FAX.search(before.strip())
+            if (_NOT_PHONE_BEFORE.search(before.strip()) and not shared) or _NOT_PHONE_AFTER.match(text[match.end() :]):
                 continue
-            if not (_PHONE_LABEL.search(before.strip()) or (shaped and phone_cue(parent))):
+            if not (shared or _PHONE_LABEL.search(before.strip()) or (shaped and phone_cue(parent))):
                 continue
             return number, "text"
     return None

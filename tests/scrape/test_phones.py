@@ -46,3 +46,17 @@ def test_a_labelled_number_in_running_text_is_still_a_phone() -> None:
 def test_an_icon_that_is_not_a_phone_gives_no_cue() -> None:
     body = f'<main><p><i class="fa fa-calendar"></i> Aktenzeichen {NUMBER}</p></main>'
     assert phone_of(body) is None
+
+
+@pytest.mark.parametrize(
+    ("body", "want"),
+    [
+        ("<main><p>Via Roma 1<br>tel/fax: +39 0432 732438<br></p></main>", "+39 0432 732438"),
+        ("<main><p>Telefon &amp; Fax: 06232 919193</p></main>", "06232 919193"),
+        ("<main><h2>Contact: 508 533 5536 <br> info@example.org</h2></main>", "508 533 5536"),
+        ("<main><p>Fax: 06232 919193</p></main>", None),
+    ],
+    ids=["tel-fax-shared", "telefon-und-fax", "contact-label", "fax-only"],
+)
+def test_a_number_labelled_for_phone_and_fax_or_as_the_contact_is_a_phone(body: str, want: str | None) -> None:
+    assert phone_of(body) == want
