@@ -29,6 +29,8 @@ _SLOGAN = re.compile(r"tagline|slogan|claim|motto|strapline", re.I)
 _TITLE_SPLIT = re.compile(r"\s+[|–—~·•]\s+|\s+-\s+")
 _WELCOME = re.compile(r"^(welcome|willkommen|herzlich willkommen|bienvenue|bienvenido|benvenut|welkom|witamy)\b", re.I)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+_CONTACT = re.compile(r"@\w|https?://|www\.|\d[\d\s()./-]{6,}\d")
+_LETTER = re.compile(r"[^\W\d_]")
 MIN_HEADLINE_WORDS = 4
 MAX_HEADINGS = 200  # headings examined: a hostile page can hold hundreds of thousands
 
@@ -78,6 +80,9 @@ def _slogan_text(text: str, name_key: str, *, min_words: int = 2, max_words: int
         return None
     if not re.search(r"[^\W\d_]{3,}", text) and not _CJK.search(text):  # "S R", "1 2 3": not a slogan
         return None
+    lettered = sum(1 for w in text.split() if _LETTER.search(w))
+    if _CONTACT.search(text) or text.endswith(":") or (not _CJK.search(text) and lettered < 2):
+        return None  # "Contact: 508 533 5536 info@...", "So erreichen Sie uns:", "Projekt 1": not slogans
     return text.rstrip(" .") if not text.endswith("!") else text
 
 

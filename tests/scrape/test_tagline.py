@@ -45,3 +45,22 @@ def test_a_text_names_the_business_by_its_name_or_a_distinctive_part(text: str, 
 def test_category_and_joining_words_do_not_tell_a_business_apart() -> None:
     assert distinctive_words(norm("Hotel Zur Post")) == ["post"]
     assert distinctive_words(norm("Schloßkulm Ferienwohnungen")) == ["schloßkulm"]
+
+
+@pytest.mark.parametrize(
+    "under",
+    [
+        "<h2>Contact: 508 533 5536 <br> willswaylandscap@example.net</h2>",
+        "<p>Besuchen Sie uns auf www.example.org</p>",
+        "<p>So erreichen Sie uns:</p>",
+        "<p>Projekt 1</p>",
+    ],
+    ids=["phone-and-email", "web-address", "lead-in-colon", "numbered-caption"],
+)
+def test_contact_lines_lead_ins_and_numbered_captions_are_no_slogan(under: str) -> None:
+    assert slogan(f"<div><span>Acme Gartenbau</span>{under}</div>", "Acme Gartenbau") == (None, "none")
+
+
+def test_a_short_line_under_the_name_with_an_abbreviation_is_still_the_slogan() -> None:
+    body = "<div><span>Emilie Roghi</span><p>Ostéopathe D.O</p></div>"
+    assert slogan(body, "Emilie Roghi") == ("Ostéopathe D.O", "under the name")
