@@ -282,11 +282,33 @@ def _display(variants: list[str]) -> str:
     return sorted(variants, key=lambda v: (v.isupper(), v.islower(), len(v)))[0]
 
 
+DECLARED = ("json-ld", "microdata")  # schema.org's name of the business itself
+
+
+def _declared_name(found: list[Clue]) -> Clue | None:
+    """The business's name as its schema.org data declares it, when another place on the page
+    (title, header, og:site_name, logo, copyright) shares a distinctive word with it: a template's
+    leftover JSON-LD names a business the page never mentions."""
+    for clue in found:
+        key = norm(clue.text)
+        if clue.source not in DECLARED or not key or key in GENERIC or len(key.split()) > 7:
+            continue
+        core = {w for w in distinctive_words(_fold(key)) if len(w) >= 3}
+        others = [norm(c.text) for c in found if c.source not in DECLARED]
+        if core and any(core & set(_fold(other).split()) for other in others):
+            return clue
+    return None
+
+
 def best_name(page: Page) -> tuple[str, str] | None:
-    """(name, source) with the most agreement among the page's clues, or None."""
+    """(name, source): the name schema.org data declares when the page bears it out, else the one
+    with the most agreement among the page's clues, or None."""
     found = clues(page)
     if not found:
         return None
+    declared = _declared_name(found)
+    if declared is not None:
+        return _tidy(declared.text), declared.source
     best: tuple[float, str, str] | None = None
     normed = [(norm(c.text), c) for c in found]
     for key, clue in normed:

@@ -88,3 +88,25 @@ def test_the_csv_company_is_cleaned_the_same_way_when_the_site_gives_no_name() -
     row = lead("http://127.0.0.1:9/", company="\u202eAcme\u200b Bakery\x1b[0m")
     assert fallback_profile(row, "unreachable").name == "Acme Bakery"
     assert fallback_profile(lead("http://127.0.0.1:9/", company="\u200b\u202e"), "x").name == "127.0.0.1"
+
+
+LD = '<script type="application/ld+json">{"@type": "Physician", "name": "%s"}</script>'
+
+
+def test_the_name_schema_org_declares_wins_when_the_page_bears_it_out() -> None:
+    # og:site_name, the logo's alt and the title lead with a descriptor; the business declares its name
+    head = (
+        '<meta property="og:site_name" content="Osteopathie du sport | Aurélie Dutertre">'
+        + LD % "Cabinet d'ostéopathie Aurélie Dutertre"
+        + "<title>Osteopathie du sport | Aurélie Dutertre</title>"
+    )
+    alt = "Osteopathie du sport | Aurélie Dutertre"
+    body = f'<nav><a class="navbar-brand" href="/"><img src="/logo.png" alt="{alt}"></a></nav>'
+    found = best_name(Page.parse("http://127.0.0.1/", page(head=head, body=body).encode()))
+    assert found == ("Cabinet d'ostéopathie Aurélie Dutertre", "json-ld")
+
+
+def test_a_template_leftover_in_schema_org_that_the_page_never_mentions_is_not_the_name() -> None:
+    head = LD % "Themefisher Medical Clinic" + "<title>Praxis Lindner | Physiotherapie in Bonn</title>"
+    found = best_name(Page.parse("http://127.0.0.1/", page(head=head, body="<h1>Praxis Lindner</h1>").encode()))
+    assert found is not None and found[0] == "Praxis Lindner"
