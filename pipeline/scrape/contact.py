@@ -34,9 +34,7 @@ _PHONE_LABEL = re.compile(
 _PHONE_AND_FAX = re.compile(
     r"(tel|phone|telefon|tél|fon)\.?\s*[/&+,]\s*(tele)?fax\W{0,4}$|fax\s*[/&+,]\s*(tel|phone)", re.I
 )
-_TOWN = re.compile(
-    r"(?:\b[A-Z]{1,2}-)?\b\d{4,5}\s+[A-ZÀ-Ý][^\W\d_]{2,}|\b[A-Z][a-z]+,?\s+[A-Z]{2}\s+\d{5}(?:-\d{4})?\b"
-)
+TOWN = re.compile(r"(?:\b[A-Z]{1,2}-)?\b\d{4,5}\s+[A-ZÀ-Ý][^\W\d_]{2,}|\b[A-Z][a-z]+,?\s+[A-Z]{2}\s+\d{5}(?:-\d{4})?\b")
 _STREET = re.compile(r"\d+\s*[a-zA-Z]?\b.*[^\W\d_]{3,}|[^\W\d_]{3,}.*\s\d+\s*[a-zA-Z]?\b")
 _NOT_ADDRESS = re.compile(r"tel|fax|phone|fon|mobil|ust|vat|iban|§|id:|\bnr\.|since|seit|depuis|@", re.I)
 _BRACKETS = re.compile(r"\s*[\[(][^\])]*[\])]")
@@ -268,7 +266,7 @@ def _address_in_text(page: Page) -> tuple[str, str] | None:
     for i, (text, _) in enumerate(nodes):
         if len(text) > 90 or "©" in text or _NOT_ADDRESS.search(text):
             continue
-        town = _TOWN.search(text)
+        town = TOWN.search(text)
         if not town:
             continue
         line = _BRACKETS.sub("", text).strip(" ,")

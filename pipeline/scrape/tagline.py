@@ -20,6 +20,7 @@ import re
 from bs4 import Tag
 from bs4.element import NavigableString, PageElement
 
+from pipeline.scrape.contact import TOWN
 from pipeline.scrape.copy import _classes, _in_chrome
 from pipeline.scrape.names import GENERIC, names_business, norm
 from pipeline.scrape.page import Page, clean, hidden
@@ -81,8 +82,8 @@ def _slogan_text(text: str, name_key: str, *, min_words: int = 2, max_words: int
     if not re.search(r"[^\W\d_]{3,}", text) and not _CJK.search(text):  # "S R", "1 2 3": not a slogan
         return None
     lettered = sum(1 for w in text.split() if _LETTER.search(w))
-    if _CONTACT.search(text) or text.endswith(":") or (not _CJK.search(text) and lettered < 2):
-        return None  # "Contact: 508 533 5536 info@...", "So erreichen Sie uns:", "Projekt 1": not slogans
+    if _CONTACT.search(text) or TOWN.search(text) or text.endswith(":") or (not _CJK.search(text) and lettered < 2):
+        return None  # "Contact: 508 533 5536 info@...", "Hauptstr. 1, 42857 Remscheid", "Projekt 1": not slogans
     return text.rstrip(" .") if not text.endswith("!") else text
 
 

@@ -54,8 +54,9 @@ def test_category_and_joining_words_do_not_tell_a_business_apart() -> None:
         "<p>Besuchen Sie uns auf www.example.org</p>",
         "<p>So erreichen Sie uns:</p>",
         "<p>Projekt 1</p>",
+        "<p>Honsberger Str. 12, 42857 Remscheid</p>",
     ],
-    ids=["phone-and-email", "web-address", "lead-in-colon", "numbered-caption"],
+    ids=["phone-and-email", "web-address", "lead-in-colon", "numbered-caption", "postal-address"],
 )
 def test_contact_lines_lead_ins_and_numbered_captions_are_no_slogan(under: str) -> None:
     assert slogan(f"<div><span>Acme Gartenbau</span>{under}</div>", "Acme Gartenbau") == (None, "none")
