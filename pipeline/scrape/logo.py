@@ -24,10 +24,21 @@ _HEADERISH = re.compile(r"header|navbar|\bnav\b|masthead|topbar|site-title|brand
 NOT_LOGO_HINT = re.compile(
     r"facebook|instagram|twitter|linkedin|youtube|tiktok|whatsapp|pinterest|tripadvisor|google|placeholder|"
     r"spinner|loader|background|partner|sponsor|payment|icon-|"
-    r"(?<![a-z])(?:sprite|flag|arrow|banner|hero|slide|slider|bg|yelp|bus|metro|tram|train|parking)(?![a-z])",
+    r"(?<![a-z])(?:sprite|flag|arrow|banner|hero|slide|slider|bg|yelp|bus|metro|tram|train|parking|photo|portrait)"
+    r"(?![a-z])",
     re.I,
 )
-WORDMARK_SELECTORS = (".navbar-brand", ".site-title", ".site-name", ".brand", ".logo", "#logo", "header h1")
+WORDMARK_SELECTORS = (
+    ".navbar-brand",
+    ".site-title",
+    ".site-name",
+    ".brand",
+    ".logo",
+    "#logo",
+    "header h1",
+    "header [class*=brand]",
+    "header [class*=logo]",
+)
 _URL = re.compile(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)", re.I)
 
 
@@ -90,10 +101,12 @@ def _place_score(tag: Tag, site: Site, name_key: str) -> tuple[float, str]:
             score += 2
     if NOT_LOGO_HINT.search(own):
         score -= 4
-    for dim in ("width", "height"):
-        value = re.match(r"\d+", str(tag.get(dim, "")))
-        if value and int(value[0]) < 24:
-            score -= 6
+    size = [re.match(r"\d+", str(tag.get(dim, ""))) for dim in ("width", "height")]
+    width, height = (int(v[0]) if v else None for v in size)
+    if any(v is not None and v < 24 for v in (width, height)):
+        score -= 6
+    if width and height and height > width and height >= 200:
+        score -= 4  # a tall picture (400 x 533): a portrait or a photo, seldom a logo
     return score, place
 
 

@@ -181,6 +181,22 @@ def test_a_site_without_a_logo_gets_a_monogram_flagged_degraded(tmp_path: Path) 
     assert any(flag.startswith("logo:") for flag in profile.degraded)
 
 
+def test_a_portrait_named_after_the_business_under_a_text_wordmark_is_no_logo(tmp_path: Path) -> None:
+    # A dentist's header spells the name in text; the page's one picture is her portrait, with the
+    # name as its alt, and it is the og:image too: the demo gets a monogram, not her face.
+    files = {
+        "index.html": page(
+            head='<meta property="og:image" content="/acme.png">',
+            body='<header><a href="#" class="site-brand"><span class="brand-name">Acme Bakery</span></a></header>'
+            '<main><img src="/acme.png" alt="Acme Bakery" class="owner-photo" width="400" height="533"></main>',
+        ),
+        "acme.png": png(size=(400, 533)),
+    }
+    with served_site(tmp_path, files) as url:
+        profile = scrape_url(url)
+    assert profile.logo is not None and profile.logo.source == "monogram", profile.logo.source if profile.logo else None
+
+
 def test_a_logo_that_answers_404_falls_back_to_the_next_candidate(tmp_path: Path) -> None:
     files = {
         "index.html": page(
