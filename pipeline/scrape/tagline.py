@@ -128,6 +128,12 @@ def hero_headline(page: Page, name_key: str, title_key: str, lang: str | None) -
         if _is_name(norm(text), name_key, title_key):
             continue
         found = _slogan_text(text, name_key, min_words=MIN_HEADLINE_WORDS)
+        if found and norm(text).startswith(name_key + " "):
+            # "Gästehaus Rader – Ferienwohnungen in Weißbriach": the name and what it is, for search
+            # engines; the line under such a headline is the slogan a visitor reads
+            under = _under(h1, lang, name_key)
+            if under:
+                return under, "under the headline"
         if found:
             return found, "h1"
         if _in_hero(h1):
@@ -171,6 +177,11 @@ def _under_the_name(page: Page, name_key: str, title_key: str, lang: str | None)
     return None
 
 
+def _link_targets(page: Page) -> set[str]:
+    """The ids the page's own links jump to (`href="#gauliga25"`)."""
+    return {str(a["href"])[1:] for a in page.soup.find_all("a", href=re.compile(r"^#."), limit=MAX_HEADINGS)}
+
+
 def tagline(page: Page, name: str) -> tuple[str | None, str]:
     """(slogan, where it came from), or (None, "none")."""
     name_key = norm(name)
@@ -190,8 +201,11 @@ def tagline(page: Page, name: str) -> tuple[str | None, str]:
     text = _under_the_name(page, name_key, title_key, lang)
     if text:
         return text, "under the name"
+    targets = _link_targets(page)
     for h2 in _headings(page, ("h2",)):
         text = shown_text(h2, lang)
+        if h2.get("id") and str(h2["id"]) in targets:
+            break  # a heading the page's own links jump to: an article's or a section's title
         if not _is_name(norm(text), name_key, title_key):
             found = _slogan_text(text, name_key, min_words=MIN_HEADLINE_WORDS)
             if found and not _WELCOME.match(found):

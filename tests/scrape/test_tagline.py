@@ -65,3 +65,23 @@ def test_contact_lines_lead_ins_and_numbered_captions_are_no_slogan(under: str) 
 def test_a_short_line_under_the_name_with_an_abbreviation_is_still_the_slogan() -> None:
     body = "<div><span>Emilie Roghi</span><p>Ostéopathe D.O</p></div>"
     assert slogan(body, "Emilie Roghi") == ("Ostéopathe D.O", "under the name")
+
+
+def test_under_a_headline_that_is_the_name_and_what_it_is_the_next_line_is_the_slogan() -> None:
+    body = (
+        '<section class="hero"><h1>Gästehaus Rader – Ferienwohnungen in Weißbriach im Gitschtal</h1>'
+        "<p>Erleben Sie alpine Gelassenheit und kärntner Gastfreundschaft in ihrer schönsten Form.</p></section>"
+    )
+    found = slogan(body, "Gästehaus Rader")
+    assert found == (
+        "Erleben Sie alpine Gelassenheit und kärntner Gastfreundschaft in ihrer schönsten Form",
+        "under the headline",
+    )
+
+
+def test_an_article_heading_the_page_links_to_is_no_slogan() -> None:
+    body = (
+        '<nav><a href="#gauliga25">Gauliga erfolgreich beendet</a></nav>'
+        '<div class="info"><h2 id="gauliga25">TG Bendorf-Weitersburg: Gauliga erfolgreich beendet</h2></div>'
+    )
+    assert slogan(body, "TV 1891 Weitersburg e.V.") == (None, "none")
