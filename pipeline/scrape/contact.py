@@ -20,7 +20,8 @@ from pipeline.scrape.phones import phone_cue
 
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,24}\b")
 _PLACEHOLDER_MAIL = re.compile(
-    r"@(example|domain|yourdomain|your-domain|email|mail|test|company|website|sitename)\.|^(name|your|you|user|email|"
+    r"@(example|exemple|beispiel|ejemplo|esempio|voorbeeld|przyklad|domain|yourdomain|your-domain|email|mail|test|"
+    r"company|website|sitename)\.|^(name|your|you|user|email|"
     r"john|jane|someone)@|^your[\w.-]*@|\.(png|jpe?g|gif|webp|svg)$",
     re.I,
 )
@@ -52,7 +53,7 @@ _NOT_PHONE_AFTER = re.compile(r"^\s*(€|eur\b|chf\b|usd\b|\$|%|m2|m²|km|kg|qm|
 _OTHERS = re.compile(
     r"notdienst|notfall|notruf|bereitschaftsdienst|giftnotruf|emergency (?:service|number|line|dental)|poison|"
     r"ärztlicher bereitschaft|116\s?117|réalisé par|realise par|conçu par|designed by|developed by|created by|"
-    r"powered by|website by|site by|web ?design|erstellt von|gestaltet von|realizzato da",
+    r"powered by|website by|site by|made by|web ?design|erstellt von|gestaltet von|realizzato da",
     re.I,
 )
 _WHATSAPP = re.compile(r"(?:wa\.me/|[?&]phone=)\+?(\d{8,15})\b", re.I)
@@ -133,11 +134,11 @@ def find_email(page: Page) -> tuple[str, str] | None:
             return address, "obfuscated"
     for a in page.soup.select('a[href^="mailto:" i]'):
         address = unquote(str(a["href"])[7:].split("?", 1)[0]).strip()
-        if _usable_email(address) and not hidden(a):
+        if _usable_email(address) and not hidden(a) and not _someone_else(a):
             return address, "mailto"
-    for text, _ in page.visible_text_nodes():
+    for text, parent in page.visible_text_nodes():
         for match in _EMAIL.finditer(text):
-            if _usable_email(match[0]):
+            if _usable_email(match[0]) and not _someone_else(parent):
                 return match[0], "text"
     return None
 
@@ -218,7 +219,7 @@ def _linked_or_written_phone(page: Page) -> tuple[str, str] | None:
 
 
 def _someone_else(tag: Tag) -> bool:
-    """A number in a line about an emergency service or the site's maker is not the business's."""
+    """A number or address in a line about an emergency service or the site's maker is not the business's."""
     block = tag.parent if tag.name == "a" and isinstance(tag.parent, Tag) else tag
     return bool(_OTHERS.search(clean(block.get_text(" "))[:300]))
 

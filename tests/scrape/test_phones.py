@@ -1,11 +1,12 @@
-"""An unlabelled number counts as the business's phone only beside a phone icon or where sites put
-their phone (contact block, footer, header bar): `pipeline.scrape.phones`."""
+"""Whose phone and e-mail a page shows. An unlabelled number counts as the business's phone only
+beside a phone icon or where sites put their phone (contact block, footer, header bar):
+`pipeline.scrape.phones`; a maker's credit and an example address are never the business's."""
 
 from __future__ import annotations
 
 import pytest
 
-from pipeline.scrape.contact import find_phone
+from pipeline.scrape.contact import find_email, find_phone
 from pipeline.scrape.page import Page
 
 NUMBER = "+49 6093 996960"
@@ -60,3 +61,17 @@ def test_an_icon_that_is_not_a_phone_gives_no_cue() -> None:
 )
 def test_a_number_labelled_for_phone_and_fax_or_as_the_contact_is_a_phone(body: str, want: str | None) -> None:
     assert phone_of(body) == want
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '<footer><p>Made by <a href="mailto:max.builder@gmail.com">Max</a></p></footer>',
+        "<footer><p>Webdesign: max.builder@gmail.com</p></footer>",
+        '<form><label>E-Mail</label><p class="hint">z. B. marie@exemple.ch</p></form>',
+        "<p>Schreiben Sie an name@beispiel.de</p>",
+    ],
+    ids=["maker-credit-link", "maker-credit-text", "french-example-domain", "german-example-domain"],
+)
+def test_a_makers_address_or_an_example_address_is_no_business_email(body: str) -> None:
+    assert find_email(Page.parse("http://127.0.0.1/", f"<html><body>{body}</body></html>".encode())) is None
