@@ -137,7 +137,18 @@ _BRAND_SELECTORS = (
     "header .title",
 )
 _HERO = re.compile(r"hero|banner|jumbotron|slider|carousel|cover|showcase", re.I)
-_COPYRIGHT = re.compile(r"(?:©|\(c\)|copyright)\s*(?:\d{4}\s*(?:[-–]\s*\d{4})?)?\s*,?\s*([^.|·•\n]{3,60})", re.I)
+_COPYRIGHT = re.compile(r"(?:©|\(c\)|copyright)\s*(?:\d{4}\s*(?:[-–]\s*\d{4})?)?\s*,?\s*([^|·•\n]{3,80})", re.I)
+_ABBREVIATION = re.compile(r"(?:^|\s)[A-Za-zÀ-ÿ]{1,4}$")  # "Dr", "med", "St", "Inc": a full stop after it goes on
+
+
+def _holder(text: str) -> str:
+    """The copyright holder: up to a full stop that ends a sentence, not one that ends an
+    abbreviation ("Dr. med. Karin König. Alle Rechte vorbehalten" -> "Dr. med. Karin König")."""
+    for stop in re.finditer(r"\.(?=\s|$)", text):
+        if not _ABBREVIATION.search(text[: stop.start()]):
+            text = text[: stop.start()]
+            break
+    return re.sub(r"[,\s]+(?:19|20)\d{2}$", "", text)  # "Karin König, 2026"
 
 
 @dataclass(frozen=True)
@@ -216,6 +227,9 @@ def clues(page: Page) -> list[Clue]:
             text = clean(tag.get_text(" "))
             if text and len(text.split()) <= 8:
                 add(text, f"brand {selector}", 4)
+                glued = clean(tag.get_text(""))  # "Casa Dra<span>h</span>a" is one word to the eye
+                if glued != text:
+                    add(glued, f"brand {selector}", 4)
             for img in tag.find_all("img", alt=True)[:1]:
                 add(_LOGO_WORDS.sub("", str(img["alt"])), "logo alt", 3)
     title = clean_name(page.soup.title.get_text()) if page.soup.title else ""
@@ -229,7 +243,10 @@ def clues(page: Page) -> list[Clue]:
     if match:
         add(
             re.sub(
-                r"\b(all rights reserved|alle rechte vorbehalten|tous droits réservés)\b.*", "", match[1], flags=re.I
+                r"\b(all rights reserved|alle rechte vorbehalten|tous droits réservés)\b.*",
+                "",
+                _holder(match[1]),
+                flags=re.I,
             ),
             "copyright",
             3,
@@ -312,8 +329,8 @@ def best_name(page: Page) -> tuple[str, str] | None:
     best: tuple[float, str, str] | None = None
     normed = [(norm(c.text), c) for c in found]
     for key, clue in normed:
-        if not key or len(key.split()) > 7 or key in GENERIC:
-            continue
+        if not key or len(key.split()) > 7 or key in GENERIC or not any(len(w) >= 3 for w in key.split()):
+            continue  # "Dr", "AG": a title or a legal form alone names nobody
         score = sum(other.weight * _support(key, other_key) for other_key, other in normed)
         score -= 0.3 * max(0, len(key.split()) - 3)  # long candidates are slogans more often than names
         if best is None or score > best[0] + 1e-9:

@@ -110,3 +110,20 @@ def test_a_template_leftover_in_schema_org_that_the_page_never_mentions_is_not_t
     head = LD % "Themefisher Medical Clinic" + "<title>Praxis Lindner | Physiotherapie in Bonn</title>"
     found = best_name(Page.parse("http://127.0.0.1/", page(head=head, body="<h1>Praxis Lindner</h1>").encode()))
     assert found is not None and found[0] == "Praxis Lindner"
+
+
+@pytest.mark.parametrize(
+    ("body", "name"),
+    [
+        ("<footer><p>© 2026 Dr. med. Karin König. Alle Rechte vorbehalten.</p></footer>", "Dr. med. Karin König"),
+        (
+            '<header><h1 class="logo">Casa Dra<span>h</span>a</h1></header><footer>© 2016 lucapost</footer>',
+            "Casa Draha",
+        ),
+    ],
+    ids=["abbreviations-in-the-copyright-holder", "a-letter-styled-apart-in-the-wordmark"],
+)
+def test_the_name_survives_abbreviations_and_letters_styled_apart(body: str, name: str) -> None:
+    head = f"<title>{name} · Reutlingen</title>"
+    found = best_name(Page.parse("http://127.0.0.1/", page(head=head, body=body).encode()))
+    assert found is not None and found[0] == name
