@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from bs4 import BeautifulSoup, Comment, Tag
+from bs4 import BeautifulSoup, Comment, Tag, XMLParsedAsHTMLWarning
 
 MAX_DEPTH = 200
 INVISIBLE = ("script", "style", "noscript", "template", "svg", "head", "iframe", "select", "option")
@@ -46,7 +47,9 @@ class Page:
     @classmethod
     def parse(cls, url: str, content: bytes, charset: str | None = None) -> Page:
         """Parse bytes; without a charset BeautifulSoup sniffs `<meta charset>` and the bytes."""
-        soup = BeautifulSoup(content, "lxml", from_encoding=charset)
+        with warnings.catch_warnings():  # an XHTML page's <?xml?> prolog: parsed as the HTML browsers see
+            warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+            soup = BeautifulSoup(content, "lxml", from_encoding=charset)
         for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
             comment.extract()
         _flatten_below(soup, MAX_DEPTH)

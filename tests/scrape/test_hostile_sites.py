@@ -146,3 +146,18 @@ def _assert_inert_in_chromium(profile: BrandProfile, browser: Browser, web_root:
     assert flags == [] and dialogs == [], (flags, dialogs)
     assert scripts == 0
     assert foreign == [], foreign
+
+
+def test_an_xhtml_page_with_an_xml_prolog_parses_quietly() -> None:
+    # Older sites (iWeb, HTTrack, XHTML 1.0) start with <?xml ...?>: browsers read them as HTML, so do we,
+    # without a BeautifulSoup warning per page in the worker's log.
+    import warnings
+
+    from pipeline.scrape.page import Page
+
+    xhtml = b'<?xml version="1.0" encoding="utf-8"?><head><title>Front</title></head><body><p>Willkommen</p></body>'
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        page = Page.parse("http://127.0.0.1/", xhtml)
+    assert page.soup.title is not None and page.soup.title.get_text() == "Front"
+    assert not caught, [str(w.message)[:80] for w in caught]
