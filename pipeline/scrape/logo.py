@@ -14,7 +14,7 @@ from urllib.parse import urljoin, urlsplit
 from bs4 import Tag
 
 from pipeline.scrape.css import declarations
-from pipeline.scrape.names import norm
+from pipeline.scrape.names import BRAND_SELECTORS, norm
 from pipeline.scrape.page import Page, Site, hidden, ld_types
 
 MIN_IMG_SCORE = 5.0
@@ -27,17 +27,6 @@ NOT_LOGO_HINT = re.compile(
     r"(?<![a-z])(?:sprite|flag|arrow|banner|hero|slide|slider|bg|yelp|bus|metro|tram|train|parking|photo|portrait)"
     r"(?![a-z])",
     re.I,
-)
-WORDMARK_SELECTORS = (
-    ".navbar-brand",
-    ".site-title",
-    ".site-name",
-    ".brand",
-    ".logo",
-    "#logo",
-    "header h1",
-    "header [class*=brand]",
-    "header [class*=logo]",
 )
 _URL = re.compile(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)", re.I)
 
@@ -140,7 +129,7 @@ def text_wordmark(page: Page, name_key: str) -> bool:
     """Whether the page's brand element (`.navbar-brand`, `.logo`, the header's `<h1>`, ...) is text
     naming the business, with no image in it: a text wordmark."""
     words = {w for w in name_key.split() if len(w) > 2}
-    for selector in WORDMARK_SELECTORS:
+    for selector in BRAND_SELECTORS:
         for tag in page.soup.select(selector, limit=2):
             if tag.find(["img", "svg", "picture"]) is not None or hidden(tag):
                 continue

@@ -124,7 +124,8 @@ def names_business(text_key: str, name_key: str) -> bool:
 
 
 _LOGO_WORDS = re.compile(r"\b(logo|logotype|icon|image|home|startseite|accueil)\b", re.I)
-_BRAND_SELECTORS = (
+# Where a site states its brand: its wordmark or logo element (also what logo.text_wordmark reads).
+BRAND_SELECTORS = (
     ".navbar-brand",
     ".site-title",
     ".site-name",
@@ -220,7 +221,7 @@ def clues(page: Page) -> list[Clue]:
         if isinstance(prop, Tag):
             add(str(prop.get("content") or prop.get_text(" ")), "microdata", 5)
     add(page.meta("application-name", "apple-mobile-web-app-title"), "application-name", 4)
-    for selector in _BRAND_SELECTORS:
+    for selector in BRAND_SELECTORS:
         for tag in page.soup.select(selector, limit=2):
             if selector.startswith("header ") and _in_hero_header(tag):
                 continue  # <header class="hero"><h1>Experience Luxury</h1>: a headline, not the brand
