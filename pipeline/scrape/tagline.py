@@ -126,6 +126,9 @@ def hero_headline(page: Page, name_key: str, title_key: str, lang: str | None) -
     for h1 in _headings(page, ("h1",)):
         text = shown_text(h1, lang)
         if _is_name(norm(text), name_key, title_key):
+            under = _under(h1, lang, name_key)
+            if under:  # <h1>About To Shine Cleaning</h1><p>Proudly Family-Owned & Operated</p>
+                return under, "under the name"
             continue
         found = _slogan_text(text, name_key, min_words=MIN_HEADLINE_WORDS)
         if found and norm(text).startswith(name_key + " "):

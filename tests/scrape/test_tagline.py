@@ -85,3 +85,10 @@ def test_an_article_heading_the_page_links_to_is_no_slogan() -> None:
         '<div class="info"><h2 id="gauliga25">TG Bendorf-Weitersburg: Gauliga erfolgreich beendet</h2></div>'
     )
     assert slogan(body, "TV 1891 Weitersburg e.V.") == (None, "none")
+
+
+def test_the_line_under_a_heading_that_is_only_the_name_is_the_slogan_before_the_titles_place() -> None:
+    body = "<main><h1>About To Shine Cleaning</h1><p><strong>Proudly Family-Owned &amp; Operated</strong></p></main>"
+    head = "<title>About To Shine Cleaning | Emmaus, PA</title>"
+    found = tagline(Page.parse("http://127.0.0.1/", page(head=head, body=body).encode()), "About To Shine Cleaning")
+    assert found == ("Proudly Family-Owned & Operated", "under the name")
