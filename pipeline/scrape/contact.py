@@ -202,17 +202,17 @@ def _linked_or_written_phone(page: Page) -> tuple[str, str] | None:
         if _PHONE.search(text) and _someone_else(parent):
             continue
         for match in _PHONE.finditer(text):
-            before = text[: match.start()] or (text_nodes[i - 1][0] if i else "")
+            before = (text[: match.start()] or (text_nodes[i - 1][0] if i else "")).strip()
             number = match[0].strip()
             # Unlabelled, only a number shaped like a full phone number counts: an international or
             # trunk prefix, separators, 9+ digits, and not a pair of times ("08.00 - 12.00").
             shaped = number.startswith(("+", "0", "(")) and re.search(r"[\s.\-/]", number) and len(digits(number)) >= 9
             if placeholder_phone(number) or _TIMES.search(number) or _DATE.search(number):
                 continue
-            shared = _PHONE_AND_FAX.search(before.strip())
-            if (_NOT_PHONE_BEFORE.search(before.strip()) and not shared) or _NOT_PHONE_AFTER.match(text[match.end() :]):
+            shared = _PHONE_AND_FAX.search(before)
+            if (_NOT_PHONE_BEFORE.search(before) and not shared) or _NOT_PHONE_AFTER.match(text[match.end() :]):
                 continue
-            if not (shared or _PHONE_LABEL.search(before.strip()) or (shaped and phone_cue(parent))):
+            if not (shared or _PHONE_LABEL.search(before) or (shaped and phone_cue(parent))):
                 continue
             return number, "text"
     return None

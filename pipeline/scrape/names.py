@@ -307,13 +307,13 @@ def _declared_name(found: list[Clue]) -> Clue | None:
     """The business's name as its schema.org data declares it, when another place on the page
     (title, header, og:site_name, logo, copyright) shares a distinctive word with it: a template's
     leftover JSON-LD names a business the page never mentions."""
+    others = [set(_fold(norm(c.text)).split()) for c in found if c.source not in DECLARED]
     for clue in found:
         key = norm(clue.text)
         if clue.source not in DECLARED or not key or key in GENERIC or len(key.split()) > 7:
             continue
         core = {w for w in distinctive_words(_fold(key)) if len(w) >= 3}
-        others = [norm(c.text) for c in found if c.source not in DECLARED]
-        if core and any(core & set(_fold(other).split()) for other in others):
+        if core and any(core & other for other in others):
             return clue
     return None
 
