@@ -232,8 +232,17 @@ def _one(site: CorpusSite, settings: Settings | None) -> SiteResult:
         "primary": f"{profile.palette.primary} ({profile.sources.get('palette', '')})",
         "email": str(_found(profile, "email")),
         "phone": str(_found(profile, "phone")),
+        "tagline": str(profile.tagline),
         "want": " | ".join(
-            str(v) for v in (label["name"], label["logo"], label["colors"]["primary"], label["email"], label["phone"])
+            str(v)
+            for v in (
+                label["name"],
+                label["logo"],
+                label["colors"]["primary"],
+                label["email"],
+                label["phone"],
+                label.get("tagline"),
+            )
         ),
     }
     return SiteResult(site.name, site.split, profile, score(profile, label), elapsed, detail)
