@@ -82,6 +82,24 @@ GENERIC = frozenset(
         "document",
         "site",
         "website",
+        # "Home" in other languages (normalised: no accents)
+        "home page",
+        "startpagina",
+        "pagina principale",
+        "pagina inicial",
+        "uvod",
+        "domu",
+        "etusivu",
+        "forside",
+        "hjem",
+        "startsida",
+        "strona głowna",
+        "kezdolap",
+        "fooldal",
+        "anasayfa",
+        "ana sayfa",
+        "naslovna",
+        "pocetna",
     }
 )
 # Words that say what kind of business it is, not which one ("Hotel", "Ferienwohnungen", "Praxis"),
@@ -95,6 +113,7 @@ _CATEGORY_TEXT = """
     zahnarzt zahnarztpraxis physio physiotherapie therapy therapie kanzlei law office cabinet agency
     agentur shop store laden boutique market markt galerie gallery school schule academy akademie center
     centre zentrum club verein garage werkstatt company co gmbh ag ug kg ltd llc inc sarl sas bv
+    etude notaire notaires notarial notariale avocat avocats
 """
 _JOINING_TEXT = "the and of a an de la le les du des del di da der die das und zum zur im am in von et y e el il lo"
 CATEGORY_WORDS = frozenset(_CATEGORY_TEXT.split())
@@ -332,6 +351,8 @@ def best_name(page: Page) -> tuple[str, str] | None:
     for key, clue in normed:
         if not key or len(key.split()) > 7 or key in GENERIC or not any(len(w) >= 3 for w in key.split()):
             continue  # "Dr", "AG": a title or a legal form alone names nobody
+        if not distinctive_words(key):
+            continue  # "Étude" (from the logo's alt "Logo étude"), "Restaurant": a kind of business, not one
         score = sum(other.weight * _support(key, other_key) for other_key, other in normed)
         score -= 0.3 * max(0, len(key.split()) - 3)  # long candidates are slogans more often than names
         if best is None or score > best[0] + 1e-9:

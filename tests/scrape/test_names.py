@@ -127,3 +127,20 @@ def test_the_name_survives_abbreviations_and_letters_styled_apart(body: str, nam
     head = f"<title>{name} · Reutlingen</title>"
     found = best_name(Page.parse("http://127.0.0.1/", page(head=head, body=body).encode()))
     assert found is not None and found[0] == name
+
+
+def test_a_kind_of_business_alone_is_not_the_name() -> None:
+    # The logo's alt "Logo étude" leaves "étude" (a notary's office), which every other clue starts with.
+    head = "<title>Accueil</title>"
+    body = (
+        '<header><a class="brand" href="/"><img src="/logo.png" alt="Logo étude">'
+        "<strong>Étude notariale — Maître Pierre-Yves Rongy</strong></a></header>"
+        "<footer>© 2026 — Étude notariale Maître Pierre-Yves Rongy</footer>"
+    )
+    name = name_of(head, body)
+    assert name is not None and name.startswith("Étude notariale") and name.endswith("Pierre-Yves Rongy")
+
+
+@pytest.mark.parametrize("home", ["Úvod", "Etusivu", "Strona główna", "Kezdőlap", "Ana Sayfa", "Forside"])
+def test_a_title_that_says_home_in_another_language_is_not_the_name(home: str) -> None:
+    assert name_of(f"<title>{home}</title>", f"<h1>{home}</h1><footer>© 2026 Blue Harbour Bakery</footer>") == NAME
