@@ -39,7 +39,8 @@ TOWN = re.compile(r"(?:\b[A-Z]{1,2}-)?\b\d{4,5}\s+[A-ZÀ-Ý][^\W\d_]{2,}|\b[A-Z]
 _STREET = re.compile(r"\d+\s*[a-zA-Z]?\b.*[^\W\d_]{3,}|[^\W\d_]{3,}.*\s\d+\s*[a-zA-Z]?\b")
 _NOT_ADDRESS = re.compile(r"tel|fax|phone|fon|mobil|ust|vat|iban|§|id:|\bnr\.|since|seit|depuis|@", re.I)
 _BRACKETS = re.compile(r"\s*[\[(][^\])]*[\])]")
-_TIMES = re.compile(r"\b\d{1,2}[:.]\d{2}\b\D+\b\d{1,2}[:.]\d{2}\b")
+# Two times of day ("08.00 - 12.00", "8:00 bis 12:00"), not a French dotted number ("04.73.95.00.48").
+_TIMES = re.compile(r"\b\d{1,2}[:.]\d{2}\b(?:\D{2,}|[^\d.])\b\d{1,2}[:.]\d{2}\b")
 # Numbers that are not phones: dates (01.05.2019, 2019-05-01, 1/5/2019) and what a label before or a
 # unit after says is something else (fax, tax, company and bank IDs, prices, sizes, counts).
 _DATE = re.compile(r"\b\d{1,2}[./-]\d{1,2}[./-](?:19|20)\d{2}\b|\b(?:19|20)\d{2}[./-]\d{1,2}[./-]\d{1,2}\b")

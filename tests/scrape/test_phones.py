@@ -75,3 +75,8 @@ def test_a_number_labelled_for_phone_and_fax_or_as_the_contact_is_a_phone(body: 
 )
 def test_a_makers_address_or_an_example_address_is_no_business_email(body: str) -> None:
     assert find_email(Page.parse("http://127.0.0.1/", f"<html><body>{body}</body></html>".encode())) is None
+
+
+def test_a_french_number_written_with_dots_is_a_phone_not_two_times_of_day() -> None:
+    assert phone_of("<p>11 Avenue de la gare<br>Tél. : 04.73.95.00.48</p>") == "04.73.95.00.48"
+    assert phone_of("<p>Tél. : 08.00 - 12.00</p>") is None
