@@ -88,6 +88,8 @@ def _place_score(tag: Tag, site: Site, name_key: str) -> tuple[float, str]:
         href = site.absolute(str(link.get("href", "")))
         if href and site.is_same_site(href) and urlsplit(href).path in ("", "/", "/index.html", "/index.php"):
             score += 2
+        elif href and urlsplit(href).scheme in ("http", "https") and not site.is_same_site(href):
+            score -= 4  # a badge linking to its owner's site: an association's, a partner's, a sponsor's
     if NOT_LOGO_HINT.search(own):
         score -= 4
     size = [re.match(r"\d+", str(tag.get(dim, ""))) for dim in ("width", "height")]
