@@ -23,6 +23,14 @@ STOPWORDS: dict[str, frozenset[str]] = {
     "es": _words("el la los las y de que en un una por con para su es del al"),
     "nl": _words("de het een en van is dat op te voor met zijn wij u niet"),
     "pt": _words("o a os as e de que em um uma para com por do da no na"),
+    "da": _words("og af til på med er det som har vi ikke jeg kan hos eller jer mig hvad meget også"),
+    "no": _words("og av til på med er det som har vi ikke jeg kan hos eller dere meg hva mye også"),
+    "sv": _words("och att är det som för av till på med har vi inte jag kan hos eller också mycket"),
+    "fi": _words("ja on ei se että tai kun myös ovat sekä ole voi olla mukaan meillä sinun"),
+    "pl": _words("i w na z się nie do to że jest o jak po dla od są przez oraz"),
+    "cs": _words("a v se na je že s z do to jsou pro by o k jako ve také nebo"),
+    "hu": _words("a az és hogy nem is egy van meg de ha csak már vagy mint szolgáltatás"),
+    "tr": _words("ve bir bu için ile olarak çok daha gibi ne var olan en her"),
 }
 # A class or id naming page chrome: "navbar", "footer-widgets", but not "page-navbar" (a layout flag).
 _CHROME = re.compile(

@@ -23,12 +23,16 @@ INVISIBLE = ("script", "style", "noscript", "template", "svg", "head", "iframe",
 _SPACE = re.compile(r"\s+")
 _DISPLAY_NONE = re.compile(r"display\s*:\s*none\s*(!important)?\s*;?", re.I)
 _NO_SPACE_BEFORE = re.compile(r"\s+([,.](?:\s|$))")
+# Soft hyphen, zero-width space, word joiner, BOM: line-breaking hints a reader never sees mid-line
+# ("Zahn&shy;medizin" reads "Zahnmedizin").
+_INVISIBLE_BREAKS = str.maketrans("", "", "\u00ad\u200b\u2060\ufeff")
 
 
 def clean(text: str) -> str:
     """Collapse whitespace (including non-breaking spaces) and strip; no space before , or .
-    (left by joining inline elements' text)."""
-    return _NO_SPACE_BEFORE.sub(r"\1", _SPACE.sub(" ", text.replace("\xa0", " "))).strip()
+    (left by joining inline elements' text); soft hyphens and zero-width spaces dropped."""
+    text = text.translate(_INVISIBLE_BREAKS).replace("\xa0", " ")
+    return _NO_SPACE_BEFORE.sub(r"\1", _SPACE.sub(" ", text)).strip()
 
 
 @dataclass

@@ -18,9 +18,9 @@ from pipeline.settings import Settings
 
 # Pages worth a visit, best first: where small businesses put contact details and their story.
 PAGE_HINTS: tuple[tuple[str, int], ...] = (
-    (r"contact|kontakt|contatt|contacto|nous-contacter|get-in-touch", 10),
+    (r"contact|kontakt|contatt|contacto|contato|nous-contacter|get-in-touch|kapcsolat|yhtey|iletisim|iletişim", 10),
     (r"impressum|imprint|mentions|legal|note-legali", 8),
-    (r"about|ueber|uber-uns|a-propos|apropos|qui-sommes|chi-siamo|who-we-are|team|praxis", 6),
+    (r"about|ueber|uber-uns|a-propos|apropos|qui-sommes|chi-siamo|who-we-are|team|praxis|over-ons|om-oss?|o-nas", 6),
     (r"location|find-us|anfahrt|visit|hours|oeffnungszeiten", 4),
 )
 _REFRESH = re.compile(r"\s*(\d{1,3}(?:\.\d+)?)\s*[;,]?\s*(?:url\s*=\s*)?['\"]?([^'\"]*)", re.I)

@@ -197,6 +197,21 @@ def test_a_portrait_named_after_the_business_under_a_text_wordmark_is_no_logo(tm
     assert profile.logo is not None and profile.logo.source == "monogram", profile.logo.source if profile.logo else None
 
 
+def test_a_membership_badge_linking_to_its_owners_site_is_no_logo(tmp_path: Path) -> None:
+    # A dentist's footer shows the dental association's member logo, linked to the association.
+    files = {
+        "index.html": page(
+            head="<title>Acme Bakery</title>",
+            body='<main><p>Fresh bread</p></main><footer><a href="https://www.bakers-guild.example/">'
+            '<img src="/guild_member_logo.jpg"></a></footer>',
+        ),
+        "guild_member_logo.jpg": png(),
+    }
+    with served_site(tmp_path, files) as url:
+        profile = scrape_url(url)
+    assert profile.logo is not None and profile.logo.source == "monogram", profile.logo.url
+
+
 def test_a_logo_that_answers_404_falls_back_to_the_next_candidate(tmp_path: Path) -> None:
     files = {
         "index.html": page(
@@ -357,6 +372,18 @@ def test_a_contact_page_is_followed_for_details_the_home_page_lacks(tmp_path: Pa
     assert profile.pages_fetched == [url, url + "kontakt.html"]
 
 
+@pytest.mark.parametrize("page_name", ["kapcsolat.html", "yhteystiedot.html", "iletisim.html", "contato.html"])
+def test_a_contact_page_named_in_another_language_is_followed(tmp_path: Path, page_name: str) -> None:
+    files = {
+        "index.html": page(body=f'<nav><a href="/galeria.html">Galéria</a><a href="/{page_name}">*</a></nav>'),
+        page_name: page(body='<a href="mailto:mail@acme.example">mail@acme.example</a>'),
+        "galeria.html": page(body="<p>photos</p>"),
+    }
+    with served_site(tmp_path, files) as url:
+        profile = scrape_url(url, settings(scrape_page_budget=2))
+    assert profile.email == "mail@acme.example" and profile.sources["email"] == f"mailto (/{page_name})"
+
+
 def test_social_profiles_exclude_share_buttons_placeholders_and_staff(tmp_path: Path) -> None:
     body = (
         '<footer><a href="https://www.facebook.com/acmebakery">fb</a><a href="https://instagram.com/acme.bakery/">ig</a>'
@@ -376,6 +403,21 @@ def test_language_comes_from_the_words_not_a_wrong_lang_attribute(tmp_path: Path
     with served_site(tmp_path, {"index.html": page(body=text * 2, lang="en")}) as url:
         profile = scrape_url(url)
     assert profile.language == "de" and profile.sources["language"] == "text"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Jesteśmy gabinetem w Krakowie i to jest nasza pasja, że pomagamy dla zdrowia oraz na co dzień.", "pl"),
+        ("Jsme masérské studio a to je naše práce, že se staráme o vás jako o rodinu, ve městě i na venkově.", "cs"),
+        ("Olemme fysioterapeutti ja meillä on aikaa sinun kanssasi, että voit hyvin ja on myös kotikäyntejä.", "fi"),
+    ],
+    ids=["pl", "cs", "fi"],
+)
+def test_languages_beyond_western_europe_come_from_the_words(tmp_path: Path, text: str, lang: str) -> None:
+    with served_site(tmp_path, {"index.html": page(body=f"<p>{text}</p>" * 2, lang="en")}) as url:
+        profile = scrape_url(url)
+    assert profile.language == lang and profile.sources["language"] == "text"
 
 
 def test_tagline_paragraphs_and_services_are_collected(tmp_path: Path) -> None:

@@ -92,3 +92,8 @@ def test_the_line_under_a_heading_that_is_only_the_name_is_the_slogan_before_the
     head = "<title>About To Shine Cleaning | Emmaus, PA</title>"
     found = tagline(Page.parse("http://127.0.0.1/", page(head=head, body=body).encode()), "About To Shine Cleaning")
     assert found == ("Proudly Family-Owned & Operated", "under the name")
+
+
+def test_a_soft_hyphen_in_the_slogan_is_dropped_as_a_reader_sees_it() -> None:
+    body = "<header><h1>Zahnarztpraxis Werland</h1><p>Zahn&shy;medizin, die Vertrauen&#8203; verdient.</p></header>"
+    assert slogan(body, "Zahnarztpraxis Werland")[0] == "Zahnmedizin, die Vertrauen verdient"
