@@ -5,7 +5,7 @@ headline, i.e. the first `<h1>` that says more than the name (a short one, "Expe
 hands over to the line under it when it sits in a hero); a two-part `<title>` "Name | Slogan"; the
 line right after the name in the header; the page's first `<h2>` when it reads like a sentence; a
 "Welcome to <name>" heading, the name also told by a distinctive part of it ("Willkommen in
-Schloßkulm" for Schloßkulm Ferienwohnungen); a short lead line in the hero.
+Schloßkulm" for Schloßkulm Ferienwohnungen); the hero's first line when it is short.
 
 A headline of fewer than four words is a section title ("Über uns", "Our Products", "Unser
 Biergarten"), not a slogan, unless the markup calls it one or it stands right under the name.
@@ -33,6 +33,7 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _CONTACT = re.compile(r"@\w|https?://|www\.|\d[\d\s()./-]{6,}\d")
 _LETTER = re.compile(r"[^\W\d_]")
 MIN_HEADLINE_WORDS = 4
+MAX_LEAD_WORDS = 12
 MAX_HEADINGS = 200  # headings examined: a hostile page can hold hundreds of thousands
 
 
@@ -223,7 +224,10 @@ def tagline(page: Page, name: str) -> tuple[str | None, str]:
                 return found, "welcome heading"
     for tag in page.soup.find_all("p", limit=MAX_HEADINGS):
         if isinstance(tag, Tag) and not _in_chrome(tag) and not hidden(tag) and _in_hero(tag):
-            text = _slogan_text(shown_text(tag, lang), name_key)
-            if text:
-                return text, "hero"
+            # The last resort, so the hero's first line only, and a short one: a paragraph of 13+
+            # words is the intro's body copy, and the lines after it are captions and call-outs.
+            shown = shown_text(tag, lang)
+            if shown:
+                text = _slogan_text(shown, name_key, max_words=MAX_LEAD_WORDS)
+                return (text, "hero") if text else (None, "none")
     return None, "none"

@@ -97,3 +97,11 @@ def test_the_line_under_a_heading_that_is_only_the_name_is_the_slogan_before_the
 def test_a_soft_hyphen_in_the_slogan_is_dropped_as_a_reader_sees_it() -> None:
     body = "<header><h1>Zahnarztpraxis Werland</h1><p>Zahn&shy;medizin, die Vertrauen&#8203; verdient.</p></header>"
     assert slogan(body, "Zahnarztpraxis Werland")[0] == "Zahnmedizin, die Vertrauen verdient"
+
+
+def test_in_a_hero_only_a_short_first_line_is_the_slogan_not_body_copy_or_a_caption() -> None:
+    intro = "In der Kerngemeinde gelegen biete ich Ihnen ein vielfältiges Spektrum an Techniken und Therapien an."
+    body = f'<section class="hero"><div><p>{intro}</p><p>Christiane Fuchs</p></div></section>'
+    assert slogan(body, "Physiotherapie Fuchs") == (None, "none")
+    short = '<section class="hero"><div><p></p><p>Bewegung ist Leben</p><p>Termine nach Absprache</p></div></section>'
+    assert slogan(short, "Physiotherapie Fuchs") == ("Bewegung ist Leben", "hero")
