@@ -100,6 +100,38 @@ GENERIC = frozenset(
         "ana sayfa",
         "naslovna",
         "pocetna",
+        # greetings ("Herzlich Willkommen" as a page's only heading)
+        "herzlich willkommen",
+        "welkom",
+        "benvenuto",
+        "bienvenido",
+        "bienvenidos",
+        "bem vindo",
+        "bem vindos",
+        "velkommen",
+        "valkommen",
+        "tervetuloa",
+        "witamy",
+        "vitejte",
+        # site builders and template makers: their name is a template's default alt text or title
+        "mobirise",
+        "wix",
+        "jimdo",
+        "wordpress",
+        "webflow",
+        "squarespace",
+        "weebly",
+        "nicepage",
+        "site123",
+        "strikingly",
+        "joomla",
+        "drupal",
+        "bootstrap",
+        "colorlib",
+        "templatemo",
+        "themewagon",
+        "bootstrapmade",
+        "html5 up",
     }
 )
 # Words that say what kind of business it is, not which one ("Hotel", "Ferienwohnungen", "Praxis"),
@@ -158,6 +190,12 @@ BRAND_SELECTORS = (
 )
 _HERO = re.compile(r"hero|banner|jumbotron|slider|carousel|cover|showcase", re.I)
 _COPYRIGHT = re.compile(r"(?:©|\(c\)|copyright)\s*(?:\d{4}\s*(?:[-–]\s*\d{4})?)?\s*,?\s*([^|·•\n]{3,80})", re.I)
+# "All rights reserved" in the languages of the corpus, by its first words (a misspelt end still goes).
+_RIGHTS_RESERVED = (
+    r"\b(all rights|alle rechte|tous droits|todos los derechos|tutti i diritti|alle rechten|minden jog|"
+    r"wszelkie prawa|všechna práva|alle rettigheder|alle rettigheter|alla rättigheter|kaikki oikeudet|"
+    r"todos os direitos|tüm hakları)\b.*"
+)
 _ABBREVIATION = re.compile(r"(?:^|\s)[A-Za-zÀ-ÿ]{1,4}$")  # "Dr", "med", "St", "Inc": a full stop after it goes on
 
 
@@ -263,7 +301,7 @@ def clues(page: Page) -> list[Clue]:
     if match:
         add(
             re.sub(
-                r"\b(all rights reserved|alle rechte vorbehalten|tous droits réservés)\b.*",
+                _RIGHTS_RESERVED,
                 "",
                 _holder(match[1]),
                 flags=re.I,

@@ -144,3 +144,20 @@ def test_a_kind_of_business_alone_is_not_the_name() -> None:
 @pytest.mark.parametrize("home", ["Úvod", "Etusivu", "Strona główna", "Kezdőlap", "Ana Sayfa", "Forside"])
 def test_a_title_that_says_home_in_another_language_is_not_the_name(home: str) -> None:
     assert name_of(f"<title>{home}</title>", f"<h1>{home}</h1><footer>© 2026 Blue Harbour Bakery</footer>") == NAME
+
+
+@pytest.mark.parametrize(
+    ("head", "body", "name"),
+    [
+        (
+            "<title>Blue Harbour Bakery</title>",
+            '<header><span class="navbar-logo navbar-brand"><img src="/logo.png" alt="Mobirise"></span></header>',
+            NAME,
+        ),
+        ("<title>Home</title>", "<h1>Herzlich Willkommen</h1>", None),
+        ("<title>Home</title>", "<footer>(c) 2018 Blue Harbour Bakery Minden jog fentratva</footer>", NAME),
+    ],
+    ids=["a-site-builders-default-alt", "a-greeting-heading", "rights-reserved-in-hungarian-misspelt"],
+)
+def test_a_builders_name_a_greeting_or_a_rights_notice_is_not_the_name(head: str, body: str, name: str | None) -> None:
+    assert name_of(head, body) == name
