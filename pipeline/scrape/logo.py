@@ -28,6 +28,7 @@ NOT_LOGO_HINT = re.compile(
     r"(?![a-z])",
     re.I,
 )
+_PHOTO_FILE = re.compile(r"\.jpe?g(?:[?#]|$)", re.I)
 _URL = re.compile(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)", re.I)
 
 
@@ -92,6 +93,8 @@ def _place_score(tag: Tag, site: Site, name_key: str) -> tuple[float, str]:
             score -= 4  # a badge linking to its owner's site: an association's, a partner's, a sponsor's
     if NOT_LOGO_HINT.search(own):
         score -= 4
+    if place == "img" and _PHOTO_FILE.search(str(tag.get("src", ""))):
+        score -= 2  # a JPEG in the content, however it is named or described, is a photo of the place
     size = [re.match(r"\d+", str(tag.get(dim, ""))) for dim in ("width", "height")]
     width, height = (int(v[0]) if v else None for v in size)
     if any(v is not None and v < 24 for v in (width, height)):

@@ -212,6 +212,21 @@ def test_a_membership_badge_linking_to_its_owners_site_is_no_logo(tmp_path: Path
     assert profile.logo is not None and profile.logo.source == "monogram", profile.logo.url
 
 
+def test_a_photo_in_the_content_named_and_described_after_the_business_is_no_logo(tmp_path: Path) -> None:
+    files = {
+        "index.html": page(
+            head="<title>Acme Bakery</title>",
+            body='<section class="hero"><h1>Acme Bakery</h1></section>'
+            '<section id="about"><div class="about-img"><img src="acme-bakery-foto.JPG" alt="Acme Bakery"></div>'
+            "</section>",
+        ),
+        "acme-bakery-foto.JPG": png(size=(300, 200)),
+    }
+    with served_site(tmp_path, files) as url:
+        profile = scrape_url(url)
+    assert profile.logo is not None and profile.logo.source == "monogram", profile.logo.url
+
+
 def test_a_logo_that_answers_404_falls_back_to_the_next_candidate(tmp_path: Path) -> None:
     files = {
         "index.html": page(
