@@ -197,31 +197,24 @@ def test_a_portrait_named_after_the_business_under_a_text_wordmark_is_no_logo(tm
     assert profile.logo is not None and profile.logo.source == "monogram", profile.logo.source if profile.logo else None
 
 
-def test_a_membership_badge_linking_to_its_owners_site_is_no_logo(tmp_path: Path) -> None:
-    # A dentist's footer shows the dental association's member logo, linked to the association.
-    files = {
-        "index.html": page(
-            head="<title>Acme Bakery</title>",
-            body='<main><p>Fresh bread</p></main><footer><a href="https://www.bakers-guild.example/">'
+@pytest.mark.parametrize(
+    ("body", "image"),
+    [
+        (  # a dentist's footer shows the dental association's member logo, linked to the association
+            '<main><p>Fresh bread</p></main><footer><a href="https://www.bakers-guild.example/">'
             '<img src="/guild_member_logo.jpg"></a></footer>',
+            "guild_member_logo.jpg",
         ),
-        "guild_member_logo.jpg": png(),
-    }
-    with served_site(tmp_path, files) as url:
-        profile = scrape_url(url)
-    assert profile.logo is not None and profile.logo.source == "monogram", profile.logo.url
-
-
-def test_a_photo_in_the_content_named_and_described_after_the_business_is_no_logo(tmp_path: Path) -> None:
-    files = {
-        "index.html": page(
-            head="<title>Acme Bakery</title>",
-            body='<section class="hero"><h1>Acme Bakery</h1></section>'
-            '<section id="about"><div class="about-img"><img src="acme-bakery-foto.JPG" alt="Acme Bakery"></div>'
-            "</section>",
+        (  # a barber's portrait of his shop, named and described after the business
+            '<section class="hero"><h1>Acme Bakery</h1></section><section id="about"><div class="about-img">'
+            '<img src="acme-bakery-foto.JPG" alt="Acme Bakery"></div></section>',
+            "acme-bakery-foto.JPG",
         ),
-        "acme-bakery-foto.JPG": png(size=(300, 200)),
-    }
+    ],
+    ids=["a-badge-linking-to-its-owners-site", "a-photo-in-the-content-named-after-the-business"],
+)
+def test_an_image_that_is_someone_elses_or_a_photo_is_no_logo(tmp_path: Path, body: str, image: str) -> None:
+    files = {"index.html": page(head="<title>Acme Bakery</title>", body=body), image: png(size=(300, 200))}
     with served_site(tmp_path, files) as url:
         profile = scrape_url(url)
     assert profile.logo is not None and profile.logo.source == "monogram", profile.logo.url
