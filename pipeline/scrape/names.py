@@ -196,6 +196,12 @@ _RIGHTS_RESERVED = (
     r"wszelkie prawa|všechna práva|alle rettigheder|alle rettigheter|alla rättigheter|kaikki oikeudet|"
     r"todos os direitos|tüm hakları)\b.*"
 )
+# A maker's credit run into the copyright line ("© OSK Apollo Design and coding Avebart"): not the holder's.
+_CREDIT = re.compile(
+    r"\b(design(ed)? (by|and|&)|webdesign|web design|developed by|made by|powered by|created by|site by|"
+    r"website by|realis[ée] par|r[ée]alisation|con[çc]u par|erstellt von|gestaltet von|realizzato da|realizacja)\b.*",
+    re.I,
+)
 _ABBREVIATION = re.compile(r"(?:^|\s)[A-Za-zÀ-ÿ]{1,4}$")  # "Dr", "med", "St", "Inc": a full stop after it goes on
 
 
@@ -300,12 +306,7 @@ def clues(page: Page) -> list[Clue]:
     match = _COPYRIGHT.search(clean(footer.get_text(" ")))
     if match:
         add(
-            re.sub(
-                _RIGHTS_RESERVED,
-                "",
-                _holder(match[1]),
-                flags=re.I,
-            ),
+            _CREDIT.sub("", re.sub(_RIGHTS_RESERVED, "", _holder(match[1]), flags=re.I)),
             "copyright",
             3,
         )

@@ -156,8 +156,16 @@ def test_a_title_that_says_home_in_another_language_is_not_the_name(home: str) -
         ),
         ("<title>Home</title>", "<h1>Herzlich Willkommen</h1>", None),
         ("<title>Home</title>", "<footer>(c) 2018 Blue Harbour Bakery Minden jog fentratva</footer>", NAME),
+        ("<title>Home</title>", "<footer>© 2026 Blue Harbour Bakery Design and coding Avebart</footer>", NAME),
     ],
-    ids=["a-site-builders-default-alt", "a-greeting-heading", "rights-reserved-in-hungarian-misspelt"],
+    ids=[
+        "a-site-builders-default-alt",
+        "a-greeting-heading",
+        "rights-reserved-in-hungarian-misspelt",
+        "a-makers-credit-run-into-the-copyright",
+    ],
 )
-def test_a_builders_name_a_greeting_or_a_rights_notice_is_not_the_name(head: str, body: str, name: str | None) -> None:
+def test_a_builders_name_a_greeting_a_rights_notice_or_a_credit_is_no_name(
+    head: str, body: str, name: str | None
+) -> None:
     assert name_of(head, body) == name
