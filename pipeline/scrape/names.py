@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from bs4 import Tag
 from bs4.element import NavigableString
 
+from pipeline.scrape.lexicon import CATEGORY_WORDS, GENERIC, JOINING, MAKER_CREDIT, RIGHTS_RESERVED
 from pipeline.scrape.page import Page, clean, ld_types
 
 NON_BUSINESS_TYPES = {
@@ -57,99 +58,6 @@ _TEMPLATE = re.compile(
     r"\{\{|\}\}|\{%|%\}|<\?php.*?(\?>|$)",
     re.S,
 )
-# Page titles and headings that are never a business's name.
-GENERIC = frozenset(
-    {
-        "home",
-        "homepage",
-        "startseite",
-        "accueil",
-        "inicio",
-        "welcome",
-        "willkommen",
-        "bienvenue",
-        "benvenuti",
-        "index",
-        "official site",
-        "official website",
-        "menu",
-        "contact",
-        "kontakt",
-        "about",
-        "about us",
-        "impressum",
-        "untitled",
-        "document",
-        "site",
-        "website",
-        # "Home" in other languages (normalised: no accents)
-        "home page",
-        "startpagina",
-        "pagina principale",
-        "pagina inicial",
-        "uvod",
-        "domu",
-        "etusivu",
-        "forside",
-        "hjem",
-        "startsida",
-        "strona głowna",
-        "kezdolap",
-        "fooldal",
-        "anasayfa",
-        "ana sayfa",
-        "naslovna",
-        "pocetna",
-        # greetings ("Herzlich Willkommen" as a page's only heading)
-        "herzlich willkommen",
-        "welkom",
-        "benvenuto",
-        "bienvenido",
-        "bienvenidos",
-        "bem vindo",
-        "bem vindos",
-        "velkommen",
-        "valkommen",
-        "tervetuloa",
-        "witamy",
-        "vitejte",
-        # site builders and template makers: their name is a template's default alt text or title
-        "mobirise",
-        "wix",
-        "jimdo",
-        "wordpress",
-        "webflow",
-        "squarespace",
-        "weebly",
-        "nicepage",
-        "site123",
-        "strikingly",
-        "joomla",
-        "drupal",
-        "bootstrap",
-        "colorlib",
-        "templatemo",
-        "themewagon",
-        "bootstrapmade",
-        "html5 up",
-    }
-)
-# Words that say what kind of business it is, not which one ("Hotel", "Ferienwohnungen", "Praxis"),
-# and the small words that join a name's parts: neither tells one business from another.
-_CATEGORY_TEXT = """
-    hotel hotels restaurant restaurants ristorante trattoria pizzeria bistro brasserie cafe caffe coffee bar
-    pub bakery backerei baeckerei bäckerei boulangerie patisserie konditorei metzgerei butcher deli kitchen
-    grill diner inn gasthaus gasthof pension hostel motel lodge resort apartment apartments appartements
-    ferienwohnung ferienwohnungen ferienhaus ferienhof holiday rentals villa camping spa salon friseur
-    coiffure barber barbershop studio atelier praxis practice clinic klinik clinique dental dentist
-    zahnarzt zahnarztpraxis physio physiotherapie therapy therapie kanzlei law office cabinet agency
-    agentur shop store laden boutique market markt galerie gallery school schule academy akademie center
-    centre zentrum club verein garage werkstatt company co gmbh ag ug kg ltd llc inc sarl sas bv
-    etude notaire notaires notarial notariale avocat avocats
-"""
-_JOINING_TEXT = "the and of a an de la le les du des del di da der die das und zum zur im am in von et y e el il lo"
-CATEGORY_WORDS = frozenset(_CATEGORY_TEXT.split())
-_JOINING = frozenset(_JOINING_TEXT.split())
 
 
 def _fold(key: str) -> str:
@@ -159,7 +67,7 @@ def _fold(key: str) -> str:
 def distinctive_words(name_key: str) -> list[str]:
     """The words of a normalised name that tell this business from others of its kind, in order:
     "schloßkulm ferienwohnungen" -> ["schloßkulm"], "restaurant el asfour" -> ["asfour"]."""
-    return [w for w in name_key.split() if w not in CATEGORY_WORDS and w not in _JOINING and not w.isdigit()]
+    return [w for w in name_key.split() if w not in CATEGORY_WORDS and w not in JOINING and not w.isdigit()]
 
 
 def names_business(text_key: str, name_key: str) -> bool:
@@ -190,18 +98,6 @@ BRAND_SELECTORS = (
 )
 _HERO = re.compile(r"hero|banner|jumbotron|slider|carousel|cover|showcase", re.I)
 _COPYRIGHT = re.compile(r"(?:©|\(c\)|copyright)\s*(?:\d{4}\s*(?:[-–]\s*\d{4})?)?\s*,?\s*([^|·•\n]{3,80})", re.I)
-# "All rights reserved" in the languages of the corpus, by its first words (a misspelt end still goes).
-_RIGHTS_RESERVED = (
-    r"\b(all rights|alle rechte|tous droits|todos los derechos|tutti i diritti|alle rechten|minden jog|"
-    r"wszelkie prawa|všechna práva|alle rettigheder|alle rettigheter|alla rättigheter|kaikki oikeudet|"
-    r"todos os direitos|tüm hakları)\b.*"
-)
-# A maker's credit run into the copyright line ("© OSK Apollo Design and coding Avebart"): not the holder's.
-_CREDIT = re.compile(
-    r"\b(design(ed)? (by|and|&)|webdesign|web design|developed by|made by|powered by|created by|site by|"
-    r"website by|realis[ée] par|r[ée]alisation|con[çc]u par|erstellt von|gestaltet von|realizzato da|realizacja)\b.*",
-    re.I,
-)
 _ABBREVIATION = re.compile(r"(?:^|\s)[A-Za-zÀ-ÿ]{1,4}$")  # "Dr", "med", "St", "Inc": a full stop after it goes on
 
 
@@ -306,7 +202,7 @@ def clues(page: Page) -> list[Clue]:
     match = _COPYRIGHT.search(clean(footer.get_text(" ")))
     if match:
         add(
-            _CREDIT.sub("", re.sub(_RIGHTS_RESERVED, "", _holder(match[1]), flags=re.I)),
+            MAKER_CREDIT.sub("", re.sub(RIGHTS_RESERVED, "", _holder(match[1]), flags=re.I)),
             "copyright",
             3,
         )

@@ -22,7 +22,8 @@ from bs4.element import NavigableString, PageElement
 
 from pipeline.scrape.contact import TOWN
 from pipeline.scrape.copy import _classes, _in_chrome
-from pipeline.scrape.names import GENERIC, names_business, norm
+from pipeline.scrape.lexicon import GENERIC
+from pipeline.scrape.names import names_business, norm
 from pipeline.scrape.page import Page, clean, hidden
 
 _HERO = re.compile(r"hero|banner|masthead|jumbotron|intro|slogan|tagline|lead|subtitle|cover|showcase|welcome", re.I)
