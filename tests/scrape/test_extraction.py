@@ -181,40 +181,42 @@ def test_a_site_without_a_logo_gets_a_monogram_flagged_degraded(tmp_path: Path) 
     assert any(flag.startswith("logo:") for flag in profile.degraded)
 
 
-def test_a_portrait_named_after_the_business_under_a_text_wordmark_is_no_logo(tmp_path: Path) -> None:
-    # A dentist's header spells the name in text; the page's one picture is her portrait, with the
-    # name as its alt, and it is the og:image too: the demo gets a monogram, not her face.
-    files = {
-        "index.html": page(
-            head='<meta property="og:image" content="/acme.png">',
-            body='<header><a href="#" class="site-brand"><span class="brand-name">Acme Bakery</span></a></header>'
-            '<main><img src="/acme.png" alt="Acme Bakery" class="owner-photo" width="400" height="533"></main>',
-        ),
-        "acme.png": png(size=(400, 533)),
-    }
-    with served_site(tmp_path, files) as url:
-        profile = scrape_url(url)
-    assert profile.logo is not None and profile.logo.source == "monogram", profile.logo.source if profile.logo else None
-
-
 @pytest.mark.parametrize(
-    ("body", "image"),
+    ("head", "body", "image", "size"),
     [
+        (  # a dentist's header spells the name in text; the page's one picture is her portrait, with
+            # the name as its alt, and it is the og:image too: the demo gets a monogram, not her face
+            '<meta property="og:image" content="/acme.png">',
+            '<header><a href="#" class="site-brand"><span class="brand-name">Acme Bakery</span></a></header>'
+            '<main><img src="/acme.png" alt="Acme Bakery" class="owner-photo" width="400" height="533"></main>',
+            "acme.png",
+            (400, 533),
+        ),
         (  # a dentist's footer shows the dental association's member logo, linked to the association
+            "<title>Acme Bakery</title>",
             '<main><p>Fresh bread</p></main><footer><a href="https://www.bakers-guild.example/">'
             '<img src="/guild_member_logo.jpg"></a></footer>',
             "guild_member_logo.jpg",
+            (300, 200),
         ),
         (  # a barber's portrait of his shop, named and described after the business
+            "<title>Acme Bakery</title>",
             '<section class="hero"><h1>Acme Bakery</h1></section><section id="about"><div class="about-img">'
             '<img src="acme-bakery-foto.JPG" alt="Acme Bakery"></div></section>',
             "acme-bakery-foto.JPG",
+            (300, 200),
         ),
     ],
-    ids=["a-badge-linking-to-its-owners-site", "a-photo-in-the-content-named-after-the-business"],
+    ids=[
+        "a-portrait-under-a-text-wordmark",
+        "a-badge-linking-to-its-owners-site",
+        "a-photo-in-the-content-named-after-the-business",
+    ],
 )
-def test_an_image_that_is_someone_elses_or_a_photo_is_no_logo(tmp_path: Path, body: str, image: str) -> None:
-    files = {"index.html": page(head="<title>Acme Bakery</title>", body=body), image: png(size=(300, 200))}
+def test_a_portrait_a_badge_or_a_photo_is_no_logo(
+    tmp_path: Path, head: str, body: str, image: str, size: tuple[int, int]
+) -> None:
+    files = {"index.html": page(head=head, body=body), image: png(size=size)}
     with served_site(tmp_path, files) as url:
         profile = scrape_url(url)
     assert profile.logo is not None and profile.logo.source == "monogram", profile.logo.url
